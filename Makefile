@@ -1,0 +1,66 @@
+# Makefile: builds the worker and the token helper; runs, tests, benches.
+# `make run` and `make test` install what is missing first (tools/deps).
+
+CC	?= cc
+SAN	?= 0
+BUILD	?= build
+ifeq ($(SAN),1)
+BUILD	:= build/san
+SANFLAGS := -fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer
+endif
+
+WARN	 = -Wall -Wextra -Werror -Wstrict-prototypes -Wmissing-prototypes \
+	   -Wshadow -Wpointer-arith -Wcast-qual -Wwrite-strings -Wformat=2 \
+	   -Werror=format-security
+CFLAGS	?= -O2 -g
+CFLAGS	+= -std=c11 -D_GNU_SOURCE $(WARN) -D_FORTIFY_SOURCE=2 \
+	   -fstack-protector-strong -pthread $(SANFLAGS) \
+	   -Icommon -I$(BUILD) -I$(shell pg_config --includedir 2>/dev/null || echo /usr/include/postgresql)
+LDFLAGS	+= -pthread $(SANFLAGS)
+
+COMMON_SRC = common/log.c common/dotenv.c common/config.c
+WORKER_SRC = fcgi/main.c fcgi/routes.c fcgi/db.c fcgi/counter.c \
+	     fcgi/negotiate.c fcgi/sharedfile.c
+WORKER_LIBS = -lfcgi -lpq
+
+COMMON_OBJ = $(COMMON_SRC:%.c=$(BUILD)/%.o)
+WORKER_OBJ = $(WORKER_SRC:%.c=$(BUILD)/%.o) $(BUILD)/sql.o
+
+PROGS	= $(BUILD)/pingpong-worker
+
+.PHONY: all deps run test check clean
+all: $(PROGS)
+
+deps:
+	@tools/deps build run test
+
+$(BUILD)/sql.c: sql/schema.sql sql/increment.sql sql/read.sql sql/embed.awk
+	@mkdir -p $(@D)
+	awk -f sql/embed.awk sql/schema.sql sql/increment.sql sql/read.sql > $@
+
+$(BUILD)/%.o: %.c
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) -MMD -MP -c -o $@ $<
+
+$(BUILD)/sql.o: $(BUILD)/sql.c
+	$(CC) $(CFLAGS) -c -o $@ $<
+
+$(BUILD)/fcgi/db.o: $(BUILD)/sql.c
+
+$(BUILD)/pingpong-worker: $(WORKER_OBJ) $(COMMON_OBJ)
+	$(CC) $(LDFLAGS) -o $@ $^ $(WORKER_LIBS)
+
+# The service in the foreground; a private PostgreSQL under ./var/ unless
+# PING_PONG_DB_HOST names a server.
+run: deps
+	@$(MAKE) --no-print-directory all
+	exec tools/run
+
+test: deps
+	@$(MAKE) --no-print-directory all
+	PP_BUILD=$(BUILD) prove -r -j2 --timer t/
+
+clean:
+	rm -rf build
+
+-include $(shell find $(BUILD) -name '*.d' 2>/dev/null)

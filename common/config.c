@@ -1,0 +1,312 @@
+/* config.c: the settings table, env and .env loading, validation, masked printing. */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "config.h"
+#include "dotenv.h"
+#include "pp_limits.h"
+#include "log.h"
+
+enum type {
+	T_STR,		/* any text */
+	T_PORT,		/* 1..65535 */
+	T_INT,		/* min..max */
+	T_LEVEL,	/* a log level name, any case */
+	T_BOOL,		/* on/off, true/false, yes/no, 1/0 */
+	T_ROLE,		/* app | authproxy | log-output | all */
+	T_FILE,		/* a readable file, or unset */
+	T_URL,		/* http:// or https://, or unset */
+};
+
+struct row {
+	const char	*env;
+	enum type	 type;
+	const char	*def;		/* NULL: unset by default */
+	long		 min, max;
+	unsigned	 owners;
+	int		 secret;
+};
+
+#define ALL (CF_APP | CF_AUTH | CF_LAUNCH)
+
+/* One row per setting; README.md's configuration table mirrors it (t/ checks). */
+static const struct row rows[S__MAX] = {
+	[S_ROLE] =		{ "PING_PONG_ROLE", T_ROLE, "all", 0, 0, CF_LAUNCH, 0 },
+	[S_RUNTIME_DIR] =	{ "PING_PONG_RUNTIME_DIR", T_STR, "./var", 0, 0, CF_LAUNCH, 0 },
+	[S_APP_PORT] =		{ "PING_PONG_APP_PORT", T_PORT, "3000", 1, 65535, CF_APP | CF_LAUNCH, 0 },
+	[S_LOG_LEVEL] =		{ "PING_PONG_LOG_LEVEL", T_LEVEL, "INFO", 0, 0, ALL, 0 },
+	[S_WORKERS] =		{ "PING_PONG_WORKERS", T_INT, "4", 1, 64, CF_APP | CF_LAUNCH, 0 },
+	[S_THREADS] =		{ "PING_PONG_THREADS", T_INT, "8", 1, 64, CF_APP, 0 },
+	[S_GROUP_INCREMENTS] =	{ "PING_PONG_GROUP_INCREMENTS", T_BOOL, "on", 0, 0, CF_APP, 0 },
+	[S_BATCH_MAX] =		{ "PING_PONG_BATCH_MAX", T_INT, "256", 1, 4096, CF_APP, 0 },
+	[S_DB_HOST] =		{ "PING_PONG_DB_HOST", T_STR, "localhost", 0, 0, CF_APP | CF_LAUNCH, 0 },
+	[S_DB_PORT] =		{ "PING_PONG_DB_PORT", T_PORT, "5432", 1, 65535, CF_APP | CF_LAUNCH, 0 },
+	[S_DB_NAME] =		{ "PING_PONG_DB_NAME", T_STR, "pingpong", 0, 0, CF_APP | CF_LAUNCH, 0 },
+	[S_DB_USER] =		{ "PING_PONG_DB_USER", T_STR, "postgres", 0, 0, CF_APP | CF_LAUNCH, 0 },
+	[S_DB_PASSWORD] =	{ "PING_PONG_DB_PASSWORD", T_STR, "postgres", 0, 0, CF_APP, 1 },
+	[S_DB_PASSWORD_FILE] =	{ "PING_PONG_DB_PASSWORD_FILE", T_FILE, NULL, 0, 0, CF_APP, 0 },
+	[S_DB_CONNECT_TIMEOUT] = { "PING_PONG_DB_CONNECT_TIMEOUT", T_INT, "2", 2, 60, CF_APP, 0 },
+	[S_DB_STATEMENT_TIMEOUT] = { "PING_PONG_DB_STATEMENT_TIMEOUT", T_INT, "5000", 100, 600000, CF_APP, 0 },
+	[S_DB_RETRY_INTERVAL] =	{ "PING_PONG_DB_RETRY_INTERVAL", T_INT, "500", 100, 60000, CF_APP, 0 },
+	[S_DB_PREPARED] =	{ "PING_PONG_DB_PREPARED", T_BOOL, "on", 0, 0, CF_APP, 0 },
+	[S_SHARED_VOLUME_PATH] = { "PING_PONG_SHARED_VOLUME_PATH", T_STR, NULL, 0, 0, CF_APP, 0 },
+	[S_LISTEN_ADDRESS] =	{ "PING_PONG_LISTEN_ADDRESS", T_STR, "0.0.0.0", 0, 0, CF_LAUNCH, 0 },
+	[S_ACCESS_LOG] =	{ "PING_PONG_ACCESS_LOG", T_BOOL, "on", 0, 0, CF_LAUNCH, 0 },
+	[S_NGINX_USER] =	{ "PING_PONG_NGINX_USER", T_STR, "www-data", 0, 0, CF_LAUNCH, 0 },
+	[S_AUTH_PORT] =		{ "AUTH_PROXY_PORT", T_PORT, "8080", 1, 65535, CF_AUTH | CF_LAUNCH, 0 },
+	[S_AUTH_PROMETHEUS_URL] = { "AUTH_PROXY_PROMETHEUS_URL", T_URL, NULL, 0, 0, CF_AUTH | CF_LAUNCH, 0 },
+	[S_AUTH_SCOPE] =	{ "AUTH_PROXY_SCOPE", T_STR, "https://prometheus.monitor.azure.com/.default", 0, 0, CF_AUTH, 0 },
+	[S_AUTH_IMDS_ENDPOINT] = { "AUTH_PROXY_IMDS_ENDPOINT", T_URL, "http://169.254.169.254/metadata/identity/oauth2/token", 0, 0, CF_AUTH, 0 },
+	[S_AUTH_TIMEOUT] =	{ "AUTH_PROXY_TIMEOUT", T_INT, "30", 1, 600, CF_AUTH | CF_LAUNCH, 0 },
+	[S_AZURE_TENANT_ID] =	{ "AZURE_TENANT_ID", T_STR, NULL, 0, 0, CF_AUTH, 0 },
+	[S_AZURE_CLIENT_ID] =	{ "AZURE_CLIENT_ID", T_STR, NULL, 0, 0, CF_AUTH, 0 },
+	[S_AZURE_CLIENT_SECRET] = { "AZURE_CLIENT_SECRET", T_STR, NULL, 0, 0, CF_AUTH, 1 },
+	[S_AZURE_FEDERATED_TOKEN_FILE] = { "AZURE_FEDERATED_TOKEN_FILE", T_STR, NULL, 0, 0, CF_AUTH, 0 },
+	[S_AZURE_AUTHORITY_HOST] = { "AZURE_AUTHORITY_HOST", T_URL, "https://login.microsoftonline.com/", 0, 0, CF_AUTH, 0 },
+};
+
+static char	*values[S__MAX];	/* owned copies; NULL when unset */
+static long	 ints[S__MAX];
+static int	 given[S__MAX];
+static char	*dotenv_values[S__MAX];
+
+static int
+find_row(const char *env)
+{
+	for (int i = 0; i < S__MAX; i++)
+		if (strcmp(rows[i].env, env) == 0)
+			return i;
+	return -1;
+}
+
+static void
+dotenv_keep(const char *key, const char *value, void *arg)
+{
+	int i = find_row(key);
+
+	(void)arg;
+	if (i < 0)
+		return;
+	free(dotenv_values[i]);
+	dotenv_values[i] = strdup(value);
+}
+
+/* Reads ./.env if present; a missing file is normal, an unreadable one is not. */
+static int
+dotenv_read(char *err, size_t errlen)
+{
+	char buf[PP_DOTENV_MAX];
+	ssize_t n;
+	int fd;
+
+	if ((fd = open(".env", O_RDONLY | O_CLOEXEC)) == -1) {
+		if (errno == ENOENT)
+			return 0;
+		snprintf(err, errlen, ".env: cannot open: %s", strerror(errno));
+		return -1;
+	}
+	n = read(fd, buf, sizeof(buf));
+	close(fd);
+	if (n < 0) {
+		snprintf(err, errlen, ".env: cannot read: %s", strerror(errno));
+		return -1;
+	}
+	dotenv_parse(buf, (size_t)n, dotenv_keep, NULL);
+	return 0;
+}
+
+static int
+parse_bool(const char *v)
+{
+	static const char *const yes[] = { "1", "on", "true", "yes" };
+	static const char *const no[] = { "0", "off", "false", "no" };
+
+	for (size_t i = 0; i < sizeof(yes) / sizeof(yes[0]); i++) {
+		if (strcasecmp(v, yes[i]) == 0)
+			return 1;
+		if (strcasecmp(v, no[i]) == 0)
+			return 0;
+	}
+	return -1;
+}
+
+static int
+parse_long(const char *v, long min, long max, long *out)
+{
+	char *end;
+	long n;
+
+	errno = 0;
+	n = strtol(v, &end, 10);
+	if (errno != 0 || end == v || *end != '\0' || n < min || n > max ||
+	    !(*v >= '0' && *v <= '9'))
+		return -1;
+	*out = n;
+	return 0;
+}
+
+/* Reads a secret file into *out (trailing newlines dropped). */
+static int
+read_secret_file(const char *path, char **out, char *why, size_t whylen)
+{
+	char buf[PP_SECRET_MAX + 1];
+	ssize_t n;
+	int fd;
+
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1) {
+		snprintf(why, whylen, "%s", strerror(errno));
+		return -1;
+	}
+	n = read(fd, buf, sizeof(buf));
+	close(fd);
+	if (n < 0) {
+		snprintf(why, whylen, "%s", strerror(errno));
+		return -1;
+	}
+	if (n > PP_SECRET_MAX) {
+		snprintf(why, whylen, "longer than %d bytes", PP_SECRET_MAX);
+		return -1;
+	}
+	while (n > 0 && (buf[n - 1] == '\n' || buf[n - 1] == '\r'))
+		n--;
+	buf[n] = '\0';
+	*out = strdup(buf);
+	explicit_bzero(buf, sizeof(buf));
+	return 0;
+}
+
+/* Validates one value; on failure fills err. */
+static int
+validate(int i, const char *v, char *err, size_t errlen)
+{
+	const struct row *r = &rows[i];
+	const char *shown = r->secret ? "<hidden>" : v;
+	char why[128];
+
+	switch (r->type) {
+	case T_STR:
+		return 0;
+	case T_PORT:
+	case T_INT:
+		if (parse_long(v, r->min, r->max, &ints[i]) == 0)
+			return 0;
+		snprintf(err, errlen, "%s=%s is invalid: expected an integer from %ld to %ld",
+		    r->env, shown, r->min, r->max);
+		return -1;
+	case T_LEVEL:
+		if ((ints[i] = log_level_parse(v)) >= 0)
+			return 0;
+		snprintf(err, errlen, "%s=%s is invalid: expected one of DEBUG, INFO, WARNING, ERROR, CRITICAL (any case)",
+		    r->env, shown);
+		return -1;
+	case T_BOOL:
+		if ((ints[i] = parse_bool(v)) >= 0)
+			return 0;
+		snprintf(err, errlen, "%s=%s is invalid: expected on or off (also true/false, yes/no, 1/0)",
+		    r->env, shown);
+		return -1;
+	case T_ROLE:
+		if (strcmp(v, "app") == 0 || strcmp(v, "authproxy") == 0 ||
+		    strcmp(v, "log-output") == 0 || strcmp(v, "all") == 0)
+			return 0;
+		snprintf(err, errlen, "%s=%s is invalid: expected app, authproxy, log-output or all",
+		    r->env, shown);
+		return -1;
+	case T_FILE:
+		if (*v == '\0' || access(v, R_OK) == 0)
+			return 0;
+		snprintf(why, sizeof(why), "%s", strerror(errno));
+		snprintf(err, errlen, "%s=%s is invalid: expected a readable file (%s)",
+		    r->env, shown, why);
+		return -1;
+	case T_URL:
+		if (*v == '\0' || strncmp(v, "http://", 7) == 0 ||
+		    strncmp(v, "https://", 8) == 0)
+			return 0;
+		snprintf(err, errlen, "%s=%s is invalid: expected an http:// or https:// URL",
+		    r->env, shown);
+		return -1;
+	}
+	return -1;
+}
+
+int
+config_load(unsigned owners, char *err, size_t errlen)
+{
+	char why[128];
+
+	if (dotenv_read(err, errlen) == -1)
+		return -1;
+	for (int i = 0; i < S__MAX; i++) {
+		const char *v = getenv(rows[i].env);
+
+		if (v == NULL)
+			v = dotenv_values[i];
+		given[i] = v != NULL;
+		if (v == NULL)
+			v = rows[i].def;
+		free(values[i]);
+		values[i] = v != NULL ? strdup(v) : NULL;
+		if ((rows[i].owners & owners) == 0 || values[i] == NULL)
+			continue;
+		if (validate(i, values[i], err, errlen) == -1)
+			return -1;
+	}
+	if ((owners & CF_APP) && config_is_set(S_DB_PASSWORD_FILE) &&
+	    *values[S_DB_PASSWORD_FILE] != '\0') {
+		char *secret = NULL;
+
+		if (read_secret_file(values[S_DB_PASSWORD_FILE], &secret, why,
+		    sizeof(why)) == -1) {
+			snprintf(err, errlen, "%s=%s is invalid: expected a readable file (%s)",
+			    rows[S_DB_PASSWORD_FILE].env, values[S_DB_PASSWORD_FILE], why);
+			return -1;
+		}
+		free(values[S_DB_PASSWORD]);
+		values[S_DB_PASSWORD] = secret;
+	}
+	return 0;
+}
+
+const char *
+config_str(enum setting s)
+{
+	return values[s] != NULL ? values[s] : "";
+}
+
+long
+config_int(enum setting s)
+{
+	return ints[s];
+}
+
+int
+config_is_set(enum setting s)
+{
+	return given[s];
+}
+
+const char *
+config_env_name(enum setting s)
+{
+	return rows[s].env;
+}
+
+void
+config_print(FILE *fp, unsigned owners)
+{
+	for (int i = 0; i < S__MAX; i++) {
+		if ((rows[i].owners & owners) == 0)
+			continue;
+		if (rows[i].secret)
+			fprintf(fp, "%s=%s\n", rows[i].env,
+			    values[i] != NULL && *values[i] ? "********" : "");
+		else
+			fprintf(fp, "%s=%s\n", rows[i].env, config_str(i));
+	}
+}

@@ -1,0 +1,64 @@
+/* config.h: the one settings table for every pingpong program. */
+#ifndef PP_CONFIG_H
+#define PP_CONFIG_H
+
+#include <stdio.h>
+
+/* Which program reads a setting (a row may belong to several). */
+#define CF_APP		0x01	/* the FastCGI worker behind port 3000 */
+#define CF_AUTH		0x02	/* the token helper behind port 8080 */
+#define CF_LAUNCH	0x04	/* bin/pingpong only (validated here too) */
+
+enum setting {
+	S_ROLE,
+	S_RUNTIME_DIR,
+	S_APP_PORT,
+	S_LOG_LEVEL,
+	S_WORKERS,
+	S_THREADS,
+	S_GROUP_INCREMENTS,
+	S_BATCH_MAX,
+	S_DB_HOST,
+	S_DB_PORT,
+	S_DB_NAME,
+	S_DB_USER,
+	S_DB_PASSWORD,
+	S_DB_PASSWORD_FILE,
+	S_DB_CONNECT_TIMEOUT,
+	S_DB_STATEMENT_TIMEOUT,
+	S_DB_RETRY_INTERVAL,
+	S_DB_PREPARED,
+	S_SHARED_VOLUME_PATH,
+	S_LISTEN_ADDRESS,
+	S_ACCESS_LOG,
+	S_NGINX_USER,
+	S_AUTH_PORT,
+	S_AUTH_PROMETHEUS_URL,
+	S_AUTH_SCOPE,
+	S_AUTH_IMDS_ENDPOINT,
+	S_AUTH_TIMEOUT,
+	S_AZURE_TENANT_ID,
+	S_AZURE_CLIENT_ID,
+	S_AZURE_CLIENT_SECRET,
+	S_AZURE_FEDERATED_TOKEN_FILE,
+	S_AZURE_AUTHORITY_HOST,
+	S__MAX
+};
+
+/*
+ * Reads every setting of the given owners from the environment, then from
+ * ./.env for names the environment lacks, and validates each.  On failure
+ * writes one line naming the variable, the value (never a secret's) and what
+ * is accepted into err and returns -1.
+ */
+int	config_load(unsigned owners, char *err, size_t errlen);
+
+const char *config_str(enum setting);	/* "" when unset */
+long	config_int(enum setting);	/* numbers, ports, booleans (0/1) */
+int	config_is_set(enum setting);	/* given explicitly (env or .env) */
+const char *config_env_name(enum setting);
+
+/* Prints NAME=value for the owners' rows, secrets masked. */
+void	config_print(FILE *, unsigned owners);
+
+#endif

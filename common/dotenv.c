@@ -1,0 +1,95 @@
+/* dotenv.c: the .env parser; pure, so it can be fuzzed on its own. */
+#include <ctype.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "dotenv.h"
+
+#define DOTENV_MAX_LINE	4096
+
+static int
+is_key_char(int c, int first)
+{
+	return c == '_' || isalpha(c) || (!first && isdigit(c));
+}
+
+/* Parses one line (NUL-terminated, modifiable); returns 0 or -1 if not an assignment. */
+static int
+parse_line(char *p, dotenv_cb cb, void *arg)
+{
+	char *key, *val, *end, *o;
+
+	while (*p == ' ' || *p == '\t')
+		p++;
+	if (*p == '\0' || *p == '#')
+		return 0;
+	if (strncmp(p, "export", 6) == 0 && (p[6] == ' ' || p[6] == '\t')) {
+		p += 6;
+		while (*p == ' ' || *p == '\t')
+			p++;
+	}
+	key = p;
+	if (!is_key_char((unsigned char)*p, 1))
+		return -1;
+	while (is_key_char((unsigned char)*p, 0))
+		p++;
+	end = p;
+	while (*p == ' ' || *p == '\t')
+		p++;
+	if (*p != '=')
+		return -1;
+	*end = '\0';
+	p++;
+	while (*p == ' ' || *p == '\t')
+		p++;
+	val = o = p;
+	if (*p == '\'' || *p == '"') {
+		char q = *p++;
+
+		for (; *p != '\0' && *p != q; p++) {
+			if (q == '"' && *p == '\\' && p[1] != '\0') {
+				p++;
+				*o++ = *p == 'n' ? '\n' : *p;
+			} else
+				*o++ = *p;
+		}
+		if (*p != q)
+			return -1;
+		*o = '\0';
+	} else {
+		for (; *p != '\0'; p++) {
+			if (*p == '#' && (p == val || p[-1] == ' ' || p[-1] == '\t'))
+				break;
+			*o++ = *p;
+		}
+		while (o > val && (o[-1] == ' ' || o[-1] == '\t' || o[-1] == '\r'))
+			o--;
+		*o = '\0';
+	}
+	cb(key, val, arg);
+	return 0;
+}
+
+int
+dotenv_parse(const char *buf, size_t len, dotenv_cb cb, void *arg)
+{
+	char line[DOTENV_MAX_LINE];
+	size_t i = 0, n;
+	int skipped = 0;
+
+	while (i < len) {
+		const char *nl = memchr(buf + i, '\n', len - i);
+		size_t ll = nl != NULL ? (size_t)(nl - (buf + i)) : len - i;
+
+		n = ll < sizeof(line) - 1 ? ll : sizeof(line) - 1;
+		memcpy(line, buf + i, n);
+		line[n] = '\0';
+		if (n > 0 && line[n - 1] == '\r')
+			line[n - 1] = '\0';
+		if (ll >= sizeof(line) - 1 || memchr(line, '\0', n) != NULL ||
+		    parse_line(line, cb, arg) == -1)
+			skipped++;
+		i += ll + 1;
+	}
+	return skipped;
+}

@@ -1,0 +1,35 @@
+/* db.h: the worker's one PostgreSQL connection, its reconnection gate and queries. */
+#ifndef PP_DB_H
+#define PP_DB_H
+
+#include <stdint.h>
+#include <stddef.h>
+
+enum db_status {
+	DB_OK = 0,
+	DB_UNAVAILABLE,	/* no connection and no new failure: the retry gate is closed */
+	DB_FAILED,	/* an attempt or query failed just now; reason filled */
+};
+
+/* Builds the connection parameters from the settings; call once at start. */
+void	db_init(void);
+
+/*
+ * Each call below is safe from any thread (one mutex guards the
+ * connection) and returns within connect timeout + statement timeout.
+ * When not connected it first tries to connect, at most once per retry
+ * interval; on success the schema is applied and statements prepared.
+ * On DB_FAILED the connection has been dropped and why names the cause
+ * (never a password).
+ */
+
+/* Adds k to the counter, durably; *after is the committed new value. */
+enum db_status	db_increment(int64_t k, int64_t *after, char *why, size_t whylen);
+/* Reads the counter without changing it. */
+enum db_status	db_read(int64_t *value, char *why, size_t whylen);
+
+/* Counts successful (re)connections since start, for logs and metrics. */
+unsigned long	db_connects(void);
+void	db_close(void);
+
+#endif

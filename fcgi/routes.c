@@ -1,0 +1,210 @@
+/* routes.c: maps method and path to a handler and writes the response. */
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "counter.h"
+#include "db.h"
+#include "log.h"
+#include "negotiate.h"
+#include "pp_limits.h"
+#include "routes.h"
+
+enum route {
+	ROUTE_PINGPONG,
+	ROUTE_ROOT,
+	ROUTE_PINGS,
+	ROUTE_HEALTH,
+	ROUTE_READY,
+	ROUTE__MAX
+};
+
+#define M_GET	0x01
+#define M_HEAD	0x02
+
+static const struct {
+	const char	*path;
+	unsigned	 methods;
+	const char	*allow;		/* the Allow header of a 405 */
+} routes[ROUTE__MAX] = {
+	[ROUTE_PINGPONG] =	{ "/pingpong", M_GET, "GET" },
+	[ROUTE_ROOT] =		{ "/", M_GET, "GET" },
+	[ROUTE_PINGS] =		{ "/pings", M_GET | M_HEAD, "GET, HEAD" },
+	[ROUTE_HEALTH] =	{ "/health", M_GET | M_HEAD, "GET, HEAD" },
+	[ROUTE_READY] =		{ "/health/ready", M_GET | M_HEAD, "GET, HEAD" },
+};
+
+/* Seconds a client should wait before retrying a 503. */
+#define RETRY_AFTER	"1"
+
+struct response {
+	int		 status;
+	const char	*ctype;
+	const char	*allow;		/* 405 only */
+	int		 retry;		/* add Retry-After */
+	char		 body[PP_BODY_MAX];
+};
+
+static const char *
+reason_phrase(int status)
+{
+	switch (status) {
+	case 200: return "OK";
+	case 404: return "Not Found";
+	case 405: return "Method Not Allowed";
+	case 503: return "Service Unavailable";
+	}
+	return "Internal Server Error";
+}
+
+static void
+json(struct response *res, int status, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+static void
+json(struct response *res, int status, const char *fmt, ...)
+{
+	va_list ap;
+
+	res->status = status;
+	res->ctype = "application/json";
+	va_start(ap, fmt);
+	vsnprintf(res->body, sizeof(res->body), fmt, ap);
+	va_end(ap);
+}
+
+static void
+db_down(struct response *res, const char *reqid, enum db_status st,
+    const char *why)
+{
+	if (st == DB_FAILED)
+		log_warning(reqid, "database: %s", why);
+	json(res, 503, "{\"error\": \"database unavailable\"}\n");
+	res->retry = 1;
+}
+
+static void
+do_pingpong(struct response *res, const char *reqid, const char *accept)
+{
+	char why[256];
+	int64_t n;
+	enum db_status st;
+
+	if ((st = counter_next(&n, why, sizeof(why))) != DB_OK) {
+		db_down(res, reqid, st, why);
+		return;
+	}
+	if (accept_prefers_json(accept)) {
+		json(res, 200, "{\"message\": \"pong %" PRId64 "\"}\n", n);
+		return;
+	}
+	res->status = 200;
+	res->ctype = "text/plain; charset=utf-8";
+	snprintf(res->body, sizeof(res->body), "pong %" PRId64 "\n", n);
+}
+
+static void
+do_pings(struct response *res, const char *reqid)
+{
+	char why[256];
+	int64_t n;
+	enum db_status st;
+
+	if ((st = db_read(&n, why, sizeof(why))) != DB_OK)
+		db_down(res, reqid, st, why);
+	else
+		json(res, 200, "{\"pings\": %" PRId64 "}\n", n);
+}
+
+static void
+do_ready(struct response *res, const char *reqid)
+{
+	char why[256];
+	int64_t n;
+	enum db_status st;
+
+	if ((st = db_read(&n, why, sizeof(why))) == DB_OK) {
+		json(res, 200, "{\"status\": \"ready\", \"database\": \"connected\"}\n");
+		return;
+	}
+	if (st == DB_FAILED)
+		log_warning(reqid, "database: %s", why);
+	json(res, 503, "{\"status\": \"not ready\", \"database\": \"unavailable\"}\n");
+}
+
+static int
+find_route(const char *path)
+{
+	for (int i = 0; i < ROUTE__MAX; i++)
+		if (strcmp(path, routes[i].path) == 0)
+			return i;
+	return -1;
+}
+
+static unsigned
+method_bit(const char *m)
+{
+	if (strcmp(m, "GET") == 0)
+		return M_GET;
+	if (strcmp(m, "HEAD") == 0)
+		return M_HEAD;
+	return 0;
+}
+
+static void
+dispatch(struct response *res, FCGX_Request *req, const char *reqid)
+{
+	const char *method = FCGX_GetParam("REQUEST_METHOD", req->envp);
+	const char *path = FCGX_GetParam("DOCUMENT_URI", req->envp);
+	int r;
+
+	if (method == NULL)
+		method = "";
+	if (path == NULL || (r = find_route(path)) < 0) {
+		json(res, 404, "{\"error\": \"not found\"}\n");
+		return;
+	}
+	if ((routes[r].methods & method_bit(method)) == 0) {
+		json(res, 405, "{\"error\": \"method not allowed\"}\n");
+		res->allow = routes[r].allow;
+		return;
+	}
+	switch ((enum route)r) {
+	case ROUTE_PINGPONG:
+	case ROUTE_ROOT:
+		do_pingpong(res, reqid, FCGX_GetParam("HTTP_ACCEPT", req->envp));
+		break;
+	case ROUTE_PINGS:
+		do_pings(res, reqid);
+		break;
+	case ROUTE_HEALTH:
+		json(res, 200, "{\"status\": \"ok\"}\n");
+		break;
+	case ROUTE_READY:
+		do_ready(res, reqid);
+		break;
+	case ROUTE__MAX:
+		break;
+	}
+}
+
+void
+routes_serve(FCGX_Request *req)
+{
+	struct response res = { .status = 500, .ctype = "application/json" };
+	const char *reqid = FCGX_GetParam("REQUEST_ID", req->envp);
+	const char *method = FCGX_GetParam("REQUEST_METHOD", req->envp);
+
+	dispatch(&res, req, reqid);
+	FCGX_FPrintF(req->out, "Status: %d %s\r\nContent-Type: %s\r\n"
+	    "Cache-Control: no-store\r\n", res.status, reason_phrase(res.status),
+	    res.ctype);
+	if (res.allow != NULL)
+		FCGX_FPrintF(req->out, "Allow: %s\r\n", res.allow);
+	if (res.retry)
+		FCGX_FPrintF(req->out, "Retry-After: %s\r\n", RETRY_AFTER);
+	FCGX_PutS("\r\n", req->out);
+	if (method == NULL || strcmp(method, "HEAD") != 0)
+		FCGX_PutS(res.body, req->out);
+}

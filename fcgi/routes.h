@@ -1,0 +1,10 @@
+/* routes.h: the HTTP contract of port 3000: paths, methods, statuses, bodies. */
+#ifndef PP_ROUTES_H
+#define PP_ROUTES_H
+
+#include <fcgiapp.h>
+
+/* Answers one FastCGI request completely (headers and body). */
+void	routes_serve(FCGX_Request *req);
+
+#endif

@@ -1,0 +1,155 @@
+/* sharedfile.c: atomic, monotonic ping_pong_counter.txt for the shared volume. */
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "config.h"
+#include "log.h"
+#include "sharedfile.h"
+
+#define COUNTER_FILE	"ping_pong_counter.txt"
+#define LOCK_FILE	".ping_pong_counter.lock"
+
+static const char	*dir;
+static char		 path[PATH_MAX], lockpath[PATH_MAX], tmppath[PATH_MAX];
+static pthread_mutex_t	 file_lock = PTHREAD_MUTEX_INITIALIZER;
+static int64_t		 written;	/* largest count this process wrote */
+static int		 failing;	/* an outage was logged and not yet over */
+
+/* mkdir -p; 0 or -1 with errno. */
+static int
+make_dirs(const char *d)
+{
+	char buf[PATH_MAX];
+	size_t len = strlen(d);
+
+	if (len >= sizeof(buf))
+		return errno = ENAMETOOLONG, -1;
+	memcpy(buf, d, len + 1);
+	for (char *p = buf + 1; *p != '\0'; p++) {
+		if (*p != '/')
+			continue;
+		*p = '\0';
+		if (mkdir(buf, 0755) == -1 && errno != EEXIST)
+			return -1;
+		*p = '/';
+	}
+	if (mkdir(buf, 0755) == -1 && errno != EEXIST)
+		return -1;
+	return 0;
+}
+
+void
+sharedfile_init(void)
+{
+	if (!config_is_set(S_SHARED_VOLUME_PATH) ||
+	    *config_str(S_SHARED_VOLUME_PATH) == '\0')
+		return;
+	dir = config_str(S_SHARED_VOLUME_PATH);
+	snprintf(path, sizeof(path), "%s/%s", dir, COUNTER_FILE);
+	snprintf(lockpath, sizeof(lockpath), "%s/%s", dir, LOCK_FILE);
+	snprintf(tmppath, sizeof(tmppath), "%s/.%s.%ld", dir, COUNTER_FILE,
+	    (long)getpid());
+	if (make_dirs(dir) == -1) {
+		log_error(NULL, "shared volume %s: cannot create: %s", dir,
+		    strerror(errno));
+		failing = 1;
+	}
+}
+
+/* Reads the count in the file; -1 when absent or unreadable. */
+static int64_t
+read_current(void)
+{
+	char buf[32];
+	ssize_t n;
+	int fd;
+
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1)
+		return -1;
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0)
+		return -1;
+	buf[n] = '\0';
+	return strtoll(buf, NULL, 10);
+}
+
+/* Writes count under the cross-process lock; 0 or -1 with errno. */
+static int
+write_locked(int64_t count)
+{
+	char buf[32];
+	int lfd, fd = -1, rc = -1, len;
+
+	if ((lfd = open(lockpath, O_RDWR | O_CREAT | O_CLOEXEC, 0644)) == -1) {
+		if (errno != ENOENT || make_dirs(dir) == -1 ||
+		    (lfd = open(lockpath, O_RDWR | O_CREAT | O_CLOEXEC, 0644)) == -1)
+			return -1;
+	}
+	if (flock(lfd, LOCK_EX) == -1)
+		goto out;
+	if (read_current() >= count) {
+		rc = 0;
+		goto out;
+	}
+	len = snprintf(buf, sizeof(buf), "%lld\n", (long long)count);
+	if ((fd = open(tmppath, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644)) == -1)
+		goto out;
+	if (write(fd, buf, (size_t)len) != len) {
+		if (errno == 0)
+			errno = ENOSPC;
+		goto out;
+	}
+	if (close(fd) == -1) {
+		fd = -1;
+		goto out;
+	}
+	fd = -1;
+	if (rename(tmppath, path) == -1)
+		goto out;
+	rc = 0;
+out:
+	if (fd != -1)
+		close(fd);
+	if (rc == -1) {
+		int saved = errno;
+
+		unlink(tmppath);
+		errno = saved;
+	}
+	close(lfd);	/* also releases the flock */
+	return rc;
+}
+
+void
+sharedfile_update(int64_t count)
+{
+	if (dir == NULL)
+		return;
+	pthread_mutex_lock(&file_lock);
+	if (count <= written) {
+		pthread_mutex_unlock(&file_lock);
+		return;
+	}
+	if (write_locked(count) == 0) {
+		written = count;
+		if (failing)
+			log_info(NULL, "shared volume %s: writing %s again", dir,
+			    COUNTER_FILE);
+		failing = 0;
+	} else if (!failing) {
+		log_error(NULL, "shared volume %s: cannot write %s: %s "
+		    "(pongs go on; logged once until it works again)", dir,
+		    COUNTER_FILE, strerror(errno));
+		failing = 1;
+	}
+	pthread_mutex_unlock(&file_lock);
+}

@@ -1,0 +1,293 @@
+# PP.pm: the test harness: a throwaway PostgreSQL, the launcher (nginx +
+# worker pool + token helper) on free loopback ports, HTTP helpers, a load
+# driver, and teardown that also runs when a test dies.  KEEP_TMP=1 keeps
+# the directory with every log; PP_TIMEOUT_MULT stretches waits (sanitizers).
+package PP;
+
+use strict;
+use warnings;
+use Cwd qw(abs_path);
+use File::Basename qw(dirname);
+use File::Path qw(remove_tree);
+use File::Temp qw(tempdir);
+use HTTP::Tiny;
+use IO::Socket::INET;
+use POSIX qw(:sys_wait_h setsid);
+use Time::HiRes qw(time sleep);
+use Exporter 'import';
+
+our @EXPORT_OK = qw(free_port wait_until slurp);
+
+our $ROOT = abs_path(dirname(__FILE__) . '/../..');
+our $MULT = $ENV{PP_TIMEOUT_MULT} || 1;
+our $BUILD = $ENV{PP_BUILD} || 'build';
+my @LIVE;	# every stack made, torn down at END
+
+# A port nothing listens on now (the kernel's pick for port 0).
+sub free_port {
+	my $s = IO::Socket::INET->new(Listen => 1, LocalAddr => '127.0.0.1',
+	    LocalPort => 0, Proto => 'tcp', ReuseAddr => 1) or die "free_port: $!";
+	my $port = $s->sockport;
+	close $s;
+	return $port;
+}
+
+# Polls $cond every 50 ms until it is true or $secs (times PP_TIMEOUT_MULT) pass.
+sub wait_until {
+	my ($secs, $cond) = @_;
+	my $deadline = time + $secs * $MULT;
+	while (time < $deadline) {
+		my $v = $cond->();
+		return $v if $v;
+		sleep 0.05;
+	}
+	return $cond->();
+}
+
+sub slurp {
+	my ($path) = @_;
+	open my $fh, '<', $path or return '';
+	local $/;
+	my $s = <$fh>;
+	return defined $s ? $s : '';
+}
+
+# PP->new(db => 1|0, env => {...}, start => 1|0, role => 'app')
+sub new {
+	my ($class, %o) = @_;
+	my $dir = tempdir('pingpong-t-XXXXXX', TMPDIR => 1, CLEANUP => 0);
+	chmod 0755, $dir;	# postgres and nginx's user must reach sockets in it
+	my $self = bless {
+		dir	=> $dir,
+		db	=> exists $o{db} ? $o{db} : 1,
+		role	=> $o{role} || 'all',
+		app_port => free_port(),
+		auth_port => free_port(),
+		env	=> $o{env} || {},
+		owner	=> $$,
+	}, $class;
+	push @LIVE, $self;
+	$self->pg_start if $self->{db};
+	$self->start if !exists $o{start} || $o{start};
+	return $self;
+}
+
+sub dir { $_[0]{dir} }
+sub pgdir { "$_[0]{dir}/pg" }
+sub app_port { $_[0]{app_port} }
+sub auth_port { $_[0]{auth_port} }
+sub url { my ($self, $path) = @_; "http://127.0.0.1:$self->{app_port}$path" }
+sub auth_url { my ($self, $path) = @_; "http://127.0.0.1:$self->{auth_port}$path" }
+
+sub run_tool {
+	my ($self, @cmd) = @_;
+	my $out = qx{@cmd 2>&1};
+	die "@cmd failed: $out" if $?;
+	return $out;
+}
+
+sub pg_start {
+	my ($self) = @_;
+	$self->run_tool("$ROOT/tools/pg", 'start', $self->pgdir);
+	$self->{pg_running} = 1;
+}
+
+sub pg_stop {
+	my ($self, $mode) = @_;
+	$self->run_tool("$ROOT/tools/pg", 'stop', $self->pgdir, $mode || 'fast');
+	$self->{pg_running} = 0;
+}
+
+# The postmaster's pid (for SIGKILL / SIGSTOP tests).
+sub pg_pid {
+	my ($self) = @_;
+	my ($pid) = slurp($self->pgdir . '/data/postmaster.pid') =~ /^(\d+)/;
+	return $pid;
+}
+
+# Runs SQL as the superuser; returns psql's unaligned output, trimmed.
+sub psql {
+	my ($self, $sql, $db) = @_;
+	$db ||= 'pingpong';
+	my $bin = (sort glob('/usr/lib/postgresql/*/bin'))[-1];
+	my @as = $> == 0 ? ('runuser', '-u', 'postgres', '--') : ();
+	open my $fh, '-|', @as, "$bin/psql", '-X', '-h', $self->pgdir, '-U',
+	    'postgres', '-Atq', '-v', 'ON_ERROR_STOP=1', '-c', $sql, $db
+	    or die "psql: $!";
+	local $/;
+	my $out = <$fh>;
+	close $fh;
+	die "psql failed ($?): $sql" if $?;
+	$out = '' unless defined $out;
+	$out =~ s/\s+\z//;
+	return $out;
+}
+
+sub counter { $_[0]->psql('SELECT counter_value FROM ping_counter ORDER BY id LIMIT 1') }
+
+# The environment the launcher gets: loopback, private dirs, test settings.
+sub launch_env {
+	my ($self) = @_;
+	my %env = (
+		PING_PONG_LISTEN_ADDRESS => '127.0.0.1',
+		PING_PONG_APP_PORT	=> $self->{app_port},
+		AUTH_PROXY_PORT		=> $self->{auth_port},
+		PING_PONG_RUNTIME_DIR	=> "$self->{dir}/run",
+		PING_PONG_DB_HOST	=> $self->pgdir,
+		PING_PONG_DB_PORT	=> 5432,
+		PING_PONG_WORKERS	=> 2,
+		PING_PONG_ACCESS_LOG	=> 'off',
+		PP_BUILD		=> $BUILD,
+		%{ $self->{env} },
+	);
+	return %env;
+}
+
+# Starts the launcher in its own session, cwd = the test dir (so no .env of
+# the repository is read), output to launcher.log.  Returns its pid.
+sub start {
+	my ($self, %o) = @_;
+	my %env = $self->launch_env;
+	my $log = "$self->{dir}/launcher.log";
+	my $pid = fork // die "fork: $!";
+	if ($pid == 0) {
+		setsid();
+		chdir $self->{dir};
+		@ENV{keys %env} = values %env;
+		delete $ENV{$_} for grep { !defined $env{$_} } keys %env;
+		open STDIN, '<', '/dev/null';
+		open STDOUT, '>>', $log;
+		open STDERR, '>&', \*STDOUT;
+		exec "$ROOT/bin/pingpong", $self->{role} or die "exec: $!";
+	}
+	$self->{pid} = $pid;
+	return $pid if $o{nowait};
+	my $ok = wait_until(20, sub { my $r = $self->get('/health'); $r->{status} == 200 });
+	die "stack did not come up; log:\n" . $self->log unless $ok;
+	return $pid;
+}
+
+# SIGTERM to the launcher; waits for it (and its session) to end.
+sub stop {
+	my ($self) = @_;
+	my $pid = delete $self->{pid} or return;
+	kill 'TERM', $pid;
+	my $done = wait_until(20, sub { waitpid($pid, WNOHANG) == $pid });
+	$self->{last_exit} = $?;
+	unless ($done) {
+		kill 'KILL', -$pid;
+		waitpid($pid, 0);
+	}
+	# Anything of the session left behind is a defect, but never leak it.
+	$self->{leftover} = $self->session_pids($pid);
+	kill 'KILL', @{ $self->{leftover} } if @{ $self->{leftover} };
+	return $done;
+}
+
+# The pids still in the session (process group) of $sid.
+sub session_pids {
+	my ($self, $sid) = @_;
+	my @p = grep { $_ != $sid } map { /^\s*(\d+)\s+(\d+)/ && $2 == $sid ? $1 : () }
+	    split /\n/, qx{ps -e -o pid=,sid=};
+	return \@p;
+}
+
+sub log { slurp("$_[0]{dir}/launcher.log") }
+
+# The worker processes (children of multiwatch) of this stack.
+sub worker_pids {
+	my ($self) = @_;
+	my $sid = $self->{pid} or return [];
+	my @p;
+	for (split /\n/, qx{ps -e -o pid=,sid=,args=}) {
+		my ($pid, $s, $args) = /^\s*(\d+)\s+(\d+)\s+(.*)$/ or next;
+		push @p, $pid if $s == $sid && $args =~ m{/pingpong-worker\s*$};
+	}
+	return \@p;
+}
+
+my $http = HTTP::Tiny->new(timeout => 15, keep_alive => 0);
+
+sub get {
+	my ($self, $path, %h) = @_;
+	return $http->get($self->url($path), { headers => \%h });
+}
+
+sub request {
+	my ($self, $method, $path, %o) = @_;
+	return $http->request($method, $self->url($path), \%o);
+}
+
+# Runs $clients processes, each making up to $n GETs of $path (stopping
+# early after $secs); returns a list of [status, body] for every request.
+sub load {
+	my ($self, %o) = @_;
+	my ($clients, $n, $secs, $path) = ($o{clients} || 8, $o{requests} || 100,
+	    $o{seconds} || 60, $o{path} || '/pingpong');
+	my $url = $o{url} || $self->url($path);
+	my @files;
+	my @kids;
+	for my $c (1 .. $clients) {
+		my $file = "$self->{dir}/load.$$.$c." . int(rand 1e9);
+		push @files, $file;
+		my $pid = fork // die "fork: $!";
+		if ($pid == 0) {
+			my $ua = HTTP::Tiny->new(timeout => 15 * $MULT, keep_alive => 1);
+			open my $out, '>', $file or POSIX::_exit(1);
+			my $end = time + $secs;
+			for (1 .. $n) {
+				last if time > $end;
+				my $r = $ua->get($url);
+				my $body = $r->{content} // '';
+				$body =~ s/\n/\\n/g;
+				print $out "$r->{status}\t$body\n";
+			}
+			close $out;
+			POSIX::_exit(0);
+		}
+		push @kids, $pid;
+	}
+	waitpid($_, 0) for @kids;
+	my @res;
+	for my $f (@files) {
+		open my $fh, '<', $f or next;
+		while (<$fh>) {
+			chomp;
+			my ($st, $body) = split /\t/, $_, 2;
+			push @res, [$st, $body];
+		}
+		unlink $f;
+	}
+	return @res;
+}
+
+# From load results: the N of every 200 "pong N", and how many were not 200.
+sub pongs {
+	my ($class, @res) = @_;
+	my (@n, $other);
+	for (@res) {
+		if ($_->[0] == 200 && $_->[1] =~ /^pong (\d+)\\n$/) { push @n, $1 }
+		else { $other++ }
+	}
+	return (\@n, $other || 0);
+}
+
+sub teardown {
+	my ($self) = @_;
+	return if $self->{owner} != $$ || $self->{down}++;
+	$self->stop;
+	eval { $self->pg_stop('immediate') } if -f $self->pgdir . '/data/postmaster.pid';
+	if ($ENV{KEEP_TMP}) {
+		print STDERR "# kept $self->{dir}\n";
+	} else {
+		remove_tree($self->{dir});
+	}
+}
+
+END {
+	my $rc = $?;
+	$_->teardown for @LIVE;
+	$? = $rc;
+}
+
+1;
