@@ -201,7 +201,7 @@ sub worker_pids {
 	my @p;
 	for (split /\n/, qx{ps -e -o pid=,sid=,args=}) {
 		my ($pid, $s, $args) = /^\s*(\d+)\s+(\d+)\s+(.*)$/ or next;
-		push @p, $pid if $s == $sid && $args =~ m{/pingpong-worker\s*$};
+		push @p, $pid if $s == $sid && $args =~ m{^\S*/pingpong-worker$};
 	}
 	return \@p;
 }
@@ -276,6 +276,12 @@ sub teardown {
 	my ($self) = @_;
 	return if $self->{owner} != $$ || $self->{down}++;
 	$self->stop;
+	# Sanitizer builds (make test SAN=1): any report in a log fails the test.
+	my @reports = grep { /AddressSanitizer|LeakSanitizer|runtime error:/ } split /\n/, $self->log;
+	if (@reports) {
+		Test::More::diag(join "\n", @reports[0 .. ($#reports < 20 ? $#reports : 20)]);
+		Test::More::fail('no sanitizer report in the logs');
+	}
 	eval { $self->pg_stop('immediate') } if -f $self->pgdir . '/data/postmaster.pid';
 	if ($ENV{KEEP_TMP}) {
 		print STDERR "# kept $self->{dir}\n";

@@ -1,0 +1,93 @@
+# Configuration: every invalid value stops the start with status 2 and one
+# clear line, before anything starts; .env is read; secrets never shown.
+use strict;
+use warnings;
+use lib 't/lib';
+use Test::More;
+use File::Temp qw(tempdir);
+use PP qw(slurp);
+
+my $secret = 'pw-' . int(rand 1e9) . '-SECRET';
+my $dir = tempdir('pingpong-cfg-XXXXXX', TMPDIR => 1, CLEANUP => 1);
+
+# Runs the launcher in $dir with %env; returns (exit status, output).
+sub launch {
+	my (%env) = @_;
+	local %ENV = (%ENV, PING_PONG_ROLE => 'app', PING_PONG_RUNTIME_DIR => "$dir/run", PING_PONG_DB_PASSWORD => $secret,
+	    PP_BUILD => $PP::BUILD, %env);
+	delete $ENV{$_} for grep { !defined $ENV{$_} } keys %ENV;
+	my $out = qx{cd $dir && timeout 20 $PP::ROOT/bin/pingpong 2>&1 </dev/null};
+	return ($? >> 8, $out);
+}
+
+mkdir "$dir/adir";
+my @bad = (
+	[PING_PONG_APP_PORT => '0', 'an integer from 1 to 65535'],
+	[PING_PONG_APP_PORT => '70000', 'an integer from 1 to 65535'],
+	[PING_PONG_APP_PORT => 'abc', 'an integer from 1 to 65535'],
+	[PING_PONG_APP_PORT => '', 'an integer from 1 to 65535'],
+	[PING_PONG_LOG_LEVEL => 'verbose', 'one of DEBUG, INFO, WARNING, ERROR, CRITICAL'],
+	[PING_PONG_DB_PORT => 'abc', 'an integer from 1 to 65535'],
+	[PING_PONG_DB_PORT => '5432x', 'an integer from 1 to 65535'],
+	[PING_PONG_WORKERS => '0', 'an integer from 1 to 64'],
+	[PING_PONG_DB_PASSWORD_FILE => "$dir/missing", 'a readable file'],
+	[PING_PONG_DB_PASSWORD_FILE => "$dir/adir", 'a readable file'],
+	[PING_PONG_GROUP_INCREMENTS => 'maybe', 'on or off'],
+);
+for my $b (@bad) {
+	my ($name, $value, $accepted) = @$b;
+	my ($rc, $out) = launch($name => $value);
+	is($rc, 2, "$name=$value: exit status 2");
+	my @lines = grep { /\S/ } split /\n/, $out;
+	is(scalar @lines, 1, "$name=$value: one line") or diag $out;
+	like($out, qr/\Q$name=$value\E is invalid: expected \Q$accepted\E/,
+	    "$name=$value: names the variable, the value and what is accepted");
+	unlike($out, qr/\Q$secret\E/, "$name=$value: no password in the output");
+	ok(!-e "$dir/run/nginx.conf" && !-e "$dir/run/app.sock", "$name=$value: nothing was started");
+}
+
+my ($rc, $out) = launch(PING_PONG_ROLE => 'bogus');
+is($rc, 2, 'an unknown role: exit 2');
+like($out, qr/role 'bogus' is invalid/, 'and says so');
+
+# .env: read like pydantic's, parsed and never executed; the environment wins.
+open my $fh, '>', "$dir/.env" or die;
+print $fh "# a comment\nexport PING_PONG_APP_PORT=abc\nPING_PONG_LOG_LEVEL='debug'\nX=\$(touch $dir/pwned)\n";
+close $fh;
+($rc, $out) = launch();
+is($rc, 2, 'a bad value in .env: exit 2');
+like($out, qr/PING_PONG_APP_PORT=abc is invalid/, '.env values are validated like the environment');
+ok(!-e "$dir/pwned", '.env is parsed, never executed');
+local $ENV{PING_PONG_APP_PORT} = 3000;
+my $cfg = qx{cd $dir && $PP::ROOT/$PP::BUILD/pingpong-worker --print-config};
+like($cfg, qr/^PING_PONG_APP_PORT=3000$/m, 'the environment wins over .env');
+like($cfg, qr/^PING_PONG_LOG_LEVEL=debug$/m, '.env fills what the environment lacks; levels in any case');
+unlink "$dir/.env";
+
+# The password file wins over the variable, and is never printed.
+open $fh, '>', "$dir/pw" or die;
+print $fh "file-$secret\n";
+close $fh;
+{
+	local $ENV{PING_PONG_DB_PASSWORD} = $secret;
+	local $ENV{PING_PONG_DB_PASSWORD_FILE} = "$dir/pw";
+	$cfg = qx{cd $dir && $PP::ROOT/$PP::BUILD/pingpong-worker --print-config};
+}
+like($cfg, qr/^PING_PONG_DB_PASSWORD=\*+$/m, '--print-config masks the password');
+unlike($cfg, qr/\Q$secret\E/, 'neither password appears');
+
+# A running stack with a password file and DEBUG logging, through an outage:
+# neither password appears in any log line.
+my $pp = PP->new(env => { PING_PONG_DB_PASSWORD => $secret, PING_PONG_DB_PASSWORD_FILE => "$dir/pw",
+    PING_PONG_LOG_LEVEL => 'DEBUG', PING_PONG_ACCESS_LOG => 'on' });
+is($pp->get('/pingpong')->{status}, 200, 'the stack serves with a password file');
+$pp->pg_stop('immediate');
+is($pp->get('/pingpong')->{status}, 503, 'database down: 503');
+$pp->pg_start;
+ok(PP::wait_until(5, sub { $pp->get('/pingpong')->{status} == 200 }), 'and back');
+$pp->stop;
+my $logs = $pp->log . slurp($pp->pgdir . '/postgres.log');
+like($pp->log, qr/database: /, 'the outage was logged');
+unlike($logs, qr/\Q$secret\E/, 'no password in any log');
+
+done_testing;
