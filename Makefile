@@ -18,7 +18,7 @@ CFLAGS	+= -std=c11 -D_GNU_SOURCE $(WARN) -D_FORTIFY_SOURCE=2 \
 	   -Icommon -I$(BUILD) -I$(shell pg_config --includedir 2>/dev/null || echo /usr/include/postgresql)
 LDFLAGS	+= -pthread $(SANFLAGS)
 
-COMMON_SRC = common/log.c common/dotenv.c common/config.c
+COMMON_SRC = common/log.c common/dotenv.c common/config.c common/fcgiserve.c
 WORKER_SRC = fcgi/main.c fcgi/routes.c fcgi/db.c fcgi/counter.c \
 	     fcgi/negotiate.c fcgi/sharedfile.c
 WORKER_LIBS = -lfcgi -lpq
@@ -26,7 +26,12 @@ WORKER_LIBS = -lfcgi -lpq
 COMMON_OBJ = $(COMMON_SRC:%.c=$(BUILD)/%.o)
 WORKER_OBJ = $(WORKER_SRC:%.c=$(BUILD)/%.o) $(BUILD)/sql.o
 
-PROGS	= $(BUILD)/pingpong-worker
+AUTH_SRC = authproxy/main.c authproxy/credential.c authproxy/refresher.c \
+	   authproxy/tokenparse.c
+AUTH_OBJ = $(AUTH_SRC:%.c=$(BUILD)/%.o)
+AUTH_LIBS = -lfcgi -lcurl -ljansson -lm
+
+PROGS	= $(BUILD)/pingpong-worker $(BUILD)/pingpong-authproxy
 
 .PHONY: all deps run test check clean
 all: $(PROGS)
@@ -49,6 +54,9 @@ $(BUILD)/fcgi/db.o: $(BUILD)/sql.c
 
 $(BUILD)/pingpong-worker: $(WORKER_OBJ) $(COMMON_OBJ)
 	$(CC) $(LDFLAGS) -o $@ $^ $(WORKER_LIBS)
+
+$(BUILD)/pingpong-authproxy: $(AUTH_OBJ) $(COMMON_OBJ)
+	$(CC) $(LDFLAGS) -o $@ $^ $(AUTH_LIBS)
 
 # The service in the foreground; a private PostgreSQL under ./var/ unless
 # PING_PONG_DB_HOST names a server.

@@ -18,7 +18,7 @@ enum type {
 	T_INT,		/* min..max */
 	T_LEVEL,	/* a log level name, any case */
 	T_BOOL,		/* on/off, true/false, yes/no, 1/0 */
-	T_ROLE,		/* app | authproxy | log-output | all */
+	T_CHOICE,	/* one of the row's choices, "a|b|c" */
 	T_FILE,		/* a readable file, or unset */
 	T_URL,		/* http:// or https://, or unset */
 };
@@ -30,13 +30,14 @@ struct row {
 	long		 min, max;
 	unsigned	 owners;
 	int		 secret;
+	const char	*choices;	/* T_CHOICE */
 };
 
 #define ALL (CF_APP | CF_AUTH | CF_LAUNCH)
 
 /* One row per setting; README.md's configuration table mirrors it (t/ checks). */
 static const struct row rows[S__MAX] = {
-	[S_ROLE] =		{ "PING_PONG_ROLE", T_ROLE, "all", 0, 0, CF_LAUNCH, 0 },
+	[S_ROLE] =		{ "PING_PONG_ROLE", T_CHOICE, "all", 0, 0, CF_LAUNCH, 0, "app|authproxy|log-output|all" },
 	[S_RUNTIME_DIR] =	{ "PING_PONG_RUNTIME_DIR", T_STR, "./var", 0, 0, CF_LAUNCH, 0 },
 	[S_APP_PORT] =		{ "PING_PONG_APP_PORT", T_PORT, "3000", 1, 65535, CF_APP | CF_LAUNCH, 0 },
 	[S_LOG_LEVEL] =		{ "PING_PONG_LOG_LEVEL", T_LEVEL, "INFO", 0, 0, ALL, 0 },
@@ -63,6 +64,10 @@ static const struct row rows[S__MAX] = {
 	[S_AUTH_SCOPE] =	{ "AUTH_PROXY_SCOPE", T_STR, "https://prometheus.monitor.azure.com/.default", 0, 0, CF_AUTH, 0 },
 	[S_AUTH_IMDS_ENDPOINT] = { "AUTH_PROXY_IMDS_ENDPOINT", T_URL, "http://169.254.169.254/metadata/identity/oauth2/token", 0, 0, CF_AUTH, 0 },
 	[S_AUTH_TIMEOUT] =	{ "AUTH_PROXY_TIMEOUT", T_INT, "30", 1, 600, CF_AUTH | CF_LAUNCH, 0 },
+	[S_AUTH_TOKEN_TIMEOUT] = { "AUTH_PROXY_TOKEN_TIMEOUT", T_INT, "10", 1, 120, CF_AUTH, 0 },
+	[S_AUTH_CREDENTIAL] =	{ "AUTH_PROXY_CREDENTIAL", T_CHOICE, "auto", 0, 0, CF_AUTH, 0, "auto|client_secret|workload_identity|managed_identity|none" },
+	[S_AUTH_RETRY_MIN] =	{ "AUTH_PROXY_RETRY_MIN_MS", T_INT, "1000", 10, 600000, CF_AUTH, 0 },
+	[S_AUTH_RETRY_MAX] =	{ "AUTH_PROXY_RETRY_MAX_MS", T_INT, "60000", 10, 3600000, CF_AUTH, 0 },
 	[S_AZURE_TENANT_ID] =	{ "AZURE_TENANT_ID", T_STR, NULL, 0, 0, CF_AUTH, 0 },
 	[S_AZURE_CLIENT_ID] =	{ "AZURE_CLIENT_ID", T_STR, NULL, 0, 0, CF_AUTH, 0 },
 	[S_AZURE_CLIENT_SECRET] = { "AZURE_CLIENT_SECRET", T_STR, NULL, 0, 0, CF_AUTH, 1 },
@@ -210,13 +215,16 @@ validate(int i, const char *v, char *err, size_t errlen)
 		snprintf(err, errlen, "%s=%s is invalid: expected on or off (also true/false, yes/no, 1/0)",
 		    r->env, shown);
 		return -1;
-	case T_ROLE:
-		if (strcmp(v, "app") == 0 || strcmp(v, "authproxy") == 0 ||
-		    strcmp(v, "log-output") == 0 || strcmp(v, "all") == 0)
-			return 0;
-		snprintf(err, errlen, "%s=%s is invalid: expected app, authproxy, log-output or all",
-		    r->env, shown);
+	case T_CHOICE: {
+		size_t n = strlen(v);
+
+		for (const char *c = r->choices; *c != '\0'; c += strcspn(c, "|"), c += *c == '|')
+			if (strncmp(c, v, n) == 0 && (c[n] == '|' || c[n] == '\0') && n > 0)
+				return 0;
+		snprintf(err, errlen, "%s=%s is invalid: expected one of %s",
+		    r->env, shown, r->choices);
 		return -1;
+	}
 	case T_FILE:
 		if (*v == '\0' || access(v, R_OK) == 0)
 			return 0;

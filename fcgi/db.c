@@ -179,7 +179,7 @@ query_bigint(const char *stmt, const char *sql, int nparams,
 	if ((st = ensure(why, whylen)) != DB_OK)
 		return st;
 	st = DB_FAILED;
-	deadline = now_ms() + config_int(S_DB_STATEMENT_TIMEOUT) + 1000;
+	deadline = now_ms() + config_int(S_DB_STATEMENT_TIMEOUT);
 	if (config_int(S_DB_PREPARED))
 		sent = PQsendQueryPrepared(conn, stmt, nparams, params, NULL, NULL, 0);
 	else
@@ -191,7 +191,7 @@ query_bigint(const char *stmt, const char *sql, int nparams,
 	while (PQisBusy(conn)) {
 		if (wait_socket(deadline) == -1) {
 			snprintf(why, whylen, "query: no answer within %ld ms",
-			    config_int(S_DB_STATEMENT_TIMEOUT) + 1000);
+			    config_int(S_DB_STATEMENT_TIMEOUT));
 			goto out;
 		}
 		if (!PQconsumeInput(conn)) {

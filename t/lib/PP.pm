@@ -22,6 +22,7 @@ our $ROOT = abs_path(dirname(__FILE__) . '/../..');
 our $MULT = $ENV{PP_TIMEOUT_MULT} || 1;
 our $BUILD = $ENV{PP_BUILD} || 'build';
 my @LIVE;	# every stack made, torn down at END
+my $http = HTTP::Tiny->new(timeout => 15 * $MULT, keep_alive => 0);
 
 # A port nothing listens on now (the kernel's pick for port 0).
 sub free_port {
@@ -162,7 +163,8 @@ sub start {
 	}
 	$self->{pid} = $pid;
 	return $pid if $o{nowait};
-	my $ok = wait_until(20, sub { my $r = $self->get('/health'); $r->{status} == 200 });
+	my $probe = $self->{role} eq 'authproxy' ? $self->auth_url('/health/live') : $self->url('/health');
+	my $ok = wait_until(20, sub { $http->get($probe)->{status} == 200 });
 	die "stack did not come up; log:\n" . $self->log unless $ok;
 	return $pid;
 }
@@ -206,8 +208,6 @@ sub worker_pids {
 	return \@p;
 }
 
-my $http = HTTP::Tiny->new(timeout => 15, keep_alive => 0);
-
 sub get {
 	my ($self, $path, %h) = @_;
 	return $http->get($self->url($path), { headers => \%h });
@@ -215,7 +215,13 @@ sub get {
 
 sub request {
 	my ($self, $method, $path, %o) = @_;
-	return $http->request($method, $self->url($path), \%o);
+	return $http->request($method, $path =~ /^http/ ? $path : $self->url($path), \%o);
+}
+
+# GET on the auth proxy's port.
+sub auth_get {
+	my ($self, $path, %h) = @_;
+	return $http->get($self->auth_url($path), { headers => \%h });
 }
 
 # Runs $clients processes, each making up to $n GETs of $path (stopping

@@ -1,0 +1,141 @@
+/* main.c: the token helper behind nginx's auth_request on 8080: start-up and routes. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <curl/curl.h>
+#include <fcgiapp.h>
+#include <jansson.h>
+
+#include "config.h"
+#include "credential.h"
+#include "fcgiserve.h"
+#include "log.h"
+#include "pp_limits.h"
+#include "refresher.h"
+
+static void
+rfc3339(char *dst, size_t cap, double t)
+{
+	time_t s = (time_t)t;
+	struct tm tm;
+
+	gmtime_r(&s, &tm);
+	strftime(dst, cap, "%Y-%m-%dT%H:%M:%SZ", &tm);
+}
+
+/* Header- and JSON-safe copy: no control bytes, quotes or backslashes. */
+static void
+header_value(char *dst, size_t cap, const char *src)
+{
+	size_t i;
+
+	for (i = 0; src[i] != '\0' && i + 1 < cap; i++)
+		dst[i] = (unsigned char)src[i] < 0x20 ? ' ' :
+		    src[i] == '"' || src[i] == '\\' ? '\'' : src[i];
+	dst[i] = '\0';
+}
+
+static void
+reply_json(FCGX_Request *req, int status, json_t *body)
+{
+	char *s = json_dumps(body, JSON_COMPACT);
+
+	FCGX_FPrintF(req->out, "Status: %d %s\r\nContent-Type: application/json\r\n"
+	    "Cache-Control: no-store\r\n\r\n%s\n", status,
+	    status == 200 ? "OK" : status == 404 ? "Not Found" : "Service Unavailable",
+	    s != NULL ? s : "{}");
+	free(s);
+	json_decref(body);
+}
+
+/* The auth_request subrequest: 200 with the token in a header, or 401. */
+static void
+do_token(FCGX_Request *req)
+{
+	static __thread char tok[PP_TOKEN_RESPONSE_MAX];
+	char why[256], safe[256];
+
+	if (refresher_token(tok, sizeof(tok), why, sizeof(why)) == 0) {
+		FCGX_FPrintF(req->out, "Status: 200\r\nX-Access-Token: %s\r\n\r\n", tok);
+		explicit_bzero(tok, strlen(tok));
+		return;
+	}
+	header_value(safe, sizeof(safe), why);
+	FCGX_FPrintF(req->out, "Status: 401\r\nX-Token-Error: %s\r\n\r\n", safe);
+}
+
+static void
+do_health(FCGX_Request *req)
+{
+	struct token_status st;
+	char now[32], exp[32];
+	double t = (double)time(NULL);
+
+	refresher_status(&st);
+	rfc3339(now, sizeof(now), t);
+	if (st.valid) {
+		rfc3339(exp, sizeof(exp), st.expires_at);
+		reply_json(req, 200, json_pack("{s:s, s:b, s:s, s:s, s:I, s:s}",
+		    "status", "healthy", "token_valid", 1, "credential", cred_name(st.kind),
+		    "expires_at", exp, "time_to_expiry_seconds", (json_int_t)(st.expires_at - t),
+		    "timestamp", now));
+		return;
+	}
+	reply_json(req, 503, json_pack("{s:s, s:b, s:s, s:s, s:s}",
+	    "status", "unhealthy", "token_valid", 0, "credential", cred_name(st.kind),
+	    "reason", st.reason, "timestamp", now));
+}
+
+static void
+handle(FCGX_Request *req)
+{
+	const char *path = FCGX_GetParam("DOCUMENT_URI", req->envp);
+
+	if (path == NULL)
+		path = "";
+	if (strcmp(path, "/_token") == 0)
+		do_token(req);
+	else if (strcmp(path, "/health") == 0)
+		do_health(req);
+	else if (strcmp(path, "/health/live") == 0)
+		reply_json(req, 200, json_pack("{s:s}", "status", "alive"));
+	else
+		reply_json(req, 404, json_pack("{s:s, s:s, s:s}", "status", "error",
+		    "errorType", "not_found", "error", "not found"));
+}
+
+int
+main(int argc, char *argv[])
+{
+	char err[512], note[256];
+	enum cred_kind kind;
+
+	if (argc > 2 || (argc == 2 && strcmp(argv[1], "--check-config") != 0 &&
+	    strcmp(argv[1], "--print-config") != 0)) {
+		fprintf(stderr, "usage: pingpong-authproxy [--check-config | --print-config]\n");
+		return 2;
+	}
+	if (config_load(CF_AUTH | CF_LAUNCH, err, sizeof(err)) == -1) {
+		fprintf(stderr, "pingpong: configuration error: %s\n", err);
+		return 2;
+	}
+	if (argc == 2) {
+		if (strcmp(argv[1], "--print-config") == 0)
+			config_print(stdout, CF_AUTH | CF_LAUNCH);
+		return 0;
+	}
+	log_init("authproxy", (enum log_level)config_int(S_LOG_LEVEL));
+	fcgiserve_block_signals();
+	if (curl_global_init(CURL_GLOBAL_DEFAULT) != 0)
+		fatal("curl_global_init failed");
+	kind = cred_select(note, sizeof(note));
+	if (*note)
+		log_warning(NULL, "%s", note);
+	log_info(NULL, "credential: %s", cred_name(kind));
+	refresher_start(kind, note);
+	fcgiserve_run(2, handle, 1000);
+	curl_global_cleanup();
+	return 0;
+}

@@ -1,0 +1,128 @@
+/* tokenparse.c: token and error bodies of the token endpoints, with jansson. */
+#include <ctype.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include <jansson.h>
+
+#include "tokenparse.h"
+
+/* A number given as a JSON number or a decimal string; -1 when neither. */
+static double
+number_field(json_t *obj, const char *key)
+{
+	json_t *v = json_object_get(obj, key);
+	const char *s;
+	char *end;
+	double d;
+
+	if (json_is_number(v))
+		return json_number_value(v);
+	if (!json_is_string(v))
+		return -1;
+	s = json_string_value(v);
+	d = strtod(s, &end);
+	if (end == s || *end != '\0' || !isdigit((unsigned char)*s))
+		return -1;
+	return d;
+}
+
+int
+token_parse(const char *body, size_t len, double now, struct token *out,
+    char *err, size_t errlen)
+{
+	json_error_t jerr;
+	json_t *root;
+	const char *access, *type;
+	double expires_in, expires_on, refresh_in, life;
+	int rc = -1;
+
+	memset(out, 0, sizeof(*out));
+	if ((root = json_loadb(body, len, JSON_REJECT_DUPLICATES, &jerr)) == NULL) {
+		snprintf(err, errlen, "the answer is not JSON (line %d)", jerr.line);
+		return -1;
+	}
+	if (!json_is_object(root)) {
+		snprintf(err, errlen, "the answer is not a JSON object");
+		goto out;
+	}
+	access = json_string_value(json_object_get(root, "access_token"));
+	if (access == NULL || *access == '\0' || strlen(access) > 16384 ||
+	    strpbrk(access, "\r\n") != NULL) {
+		snprintf(err, errlen, "the answer has no usable access_token");
+		goto out;
+	}
+	type = json_string_value(json_object_get(root, "token_type"));
+	if (type != NULL && strcasecmp(type, "Bearer") != 0) {
+		snprintf(err, errlen, "token_type is not Bearer");
+		goto out;
+	}
+	expires_in = number_field(root, "expires_in");
+	expires_on = number_field(root, "expires_on");
+	if (expires_in > 0)
+		life = expires_in;
+	else if (expires_on > now)
+		life = expires_on - now;
+	else {
+		snprintf(err, errlen, "the answer has no valid expires_in or expires_on");
+		goto out;
+	}
+	refresh_in = number_field(root, "refresh_in");
+	out->obtained = now;
+	out->expires_at = now + life;
+	if (refresh_in > 0 && refresh_in < life)
+		out->refresh_at = now + refresh_in;
+	else if (life >= 7200 || life < 600)
+		out->refresh_at = now + life / 2;
+	else
+		out->refresh_at = out->expires_at - 300;
+	if ((out->access = strdup(access)) == NULL) {
+		snprintf(err, errlen, "out of memory");
+		goto out;
+	}
+	rc = 0;
+out:
+	json_decref(root);
+	return rc;
+}
+
+void
+token_error_code(const char *body, size_t len, char *code, size_t codelen)
+{
+	json_t *root = json_loadb(body, len, 0, NULL);
+	const char *e, *d;
+	size_t n = 0;
+
+	*code = '\0';
+	if (root == NULL)
+		return;
+	e = json_string_value(json_object_get(root, "error"));
+	d = json_string_value(json_object_get(root, "error_description"));
+	if (e != NULL) {
+		for (; e[n] != '\0' && n < 64 && (isalnum((unsigned char)e[n]) ||
+		    e[n] == '_' || e[n] == '-'); n++)
+			;
+		snprintf(code, codelen, "%.*s", (int)n, e);
+	}
+	if (d != NULL && strncmp(d, "AADSTS", 6) == 0) {
+		size_t m = 6, used = strlen(code);
+
+		while (isdigit((unsigned char)d[m]) && m < 16)
+			m++;
+		snprintf(code + used, codelen - used, "%s%.*s", used ? " " : "",
+		    (int)m, d);
+	}
+	json_decref(root);
+}
+
+void
+token_free(struct token *t)
+{
+	if (t->access != NULL) {
+		explicit_bzero(t->access, strlen(t->access));
+		free(t->access);
+	}
+	memset(t, 0, sizeof(*t));
+}
