@@ -33,7 +33,7 @@ AUTH_LIBS = -lfcgi -lcurl -ljansson -lm
 
 PROGS	= $(BUILD)/pingpong-worker $(BUILD)/pingpong-authproxy
 
-.PHONY: all deps run test check clean
+.PHONY: all deps run test bench clean
 all: $(PROGS)
 
 deps:
@@ -67,6 +67,12 @@ run: deps
 test: deps
 	@$(MAKE) --no-print-directory all
 	PP_BUILD=$(BUILD) prove -r -j2 --timer t/
+
+# Throughput and latency against the limits measured in the same run.
+bench:
+	@tools/deps build run test bench
+	@$(MAKE) --no-print-directory all
+	tools/bench
 
 clean:
 	rm -rf build
