@@ -31,7 +31,10 @@ AUTH_SRC = authproxy/main.c authproxy/credential.c authproxy/refresher.c \
 AUTH_OBJ = $(AUTH_SRC:%.c=$(BUILD)/%.o)
 AUTH_LIBS = -lfcgi -lcurl -ljansson -lm
 
-PROGS	= $(BUILD)/pingpong-worker $(BUILD)/pingpong-authproxy
+LOG_SRC	= logoutput/main.c logoutput/source.c
+LOG_OBJ = $(LOG_SRC:%.c=$(BUILD)/%.o)
+
+PROGS	= $(BUILD)/pingpong-worker $(BUILD)/pingpong-authproxy $(BUILD)/pingpong-logoutput
 
 .PHONY: all deps run test bench clean
 all: $(PROGS)
@@ -57,6 +60,9 @@ $(BUILD)/pingpong-worker: $(WORKER_OBJ) $(COMMON_OBJ)
 
 $(BUILD)/pingpong-authproxy: $(AUTH_OBJ) $(COMMON_OBJ)
 	$(CC) $(LDFLAGS) -o $@ $^ $(AUTH_LIBS)
+
+$(BUILD)/pingpong-logoutput: $(LOG_OBJ) $(COMMON_OBJ)
+	$(CC) $(LDFLAGS) -o $@ $^ -lfcgi -lcurl -ljansson
 
 # The service in the foreground; a private PostgreSQL under ./var/ unless
 # PING_PONG_DB_HOST names a server.

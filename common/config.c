@@ -33,7 +33,7 @@ struct row {
 	const char	*choices;	/* T_CHOICE */
 };
 
-#define ALL (CF_APP | CF_AUTH | CF_LAUNCH)
+#define ALL (CF_APP | CF_AUTH | CF_LAUNCH | CF_LOG)
 
 /* One row per setting; README.md's configuration table mirrors it (t/ checks). */
 static const struct row rows[S__MAX] = {
@@ -73,6 +73,11 @@ static const struct row rows[S__MAX] = {
 	[S_AZURE_CLIENT_SECRET] = { "AZURE_CLIENT_SECRET", T_STR, NULL, 0, 0, CF_AUTH, 1 },
 	[S_AZURE_FEDERATED_TOKEN_FILE] = { "AZURE_FEDERATED_TOKEN_FILE", T_STR, NULL, 0, 0, CF_AUTH, 0 },
 	[S_AZURE_AUTHORITY_HOST] = { "AZURE_AUTHORITY_HOST", T_URL, "https://login.microsoftonline.com/", 0, 0, CF_AUTH, 0 },
+	[S_LOG_PORT] =		{ "LOG_APP_PORT", T_PORT, "8000", 1, 65535, CF_LOG | CF_LAUNCH, 0 },
+	[S_LOG_INTERVAL] =	{ "LOG_APP_LOG_INTERVAL_SECONDS", T_INT, "5", 1, 3600, CF_LOG, 0 },
+	[S_LOG_PP_HOST] =	{ "LOG_APP_PING_PONG_SERVICE_HOST", T_STR, "localhost", 0, 0, CF_LOG, 0 },
+	[S_LOG_PP_PORT] =	{ "LOG_APP_PING_PONG_SERVICE_PORT", T_PORT, "3000", 1, 65535, CF_LOG, 0 },
+	[S_LOG_SHARED_VOLUME_PATH] = { "LOG_APP_SHARED_VOLUME_PATH", T_STR, NULL, 0, 0, CF_LOG, 0 },
 };
 
 static char	*values[S__MAX];	/* owned copies; NULL when unset */

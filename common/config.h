@@ -8,6 +8,7 @@
 #define CF_APP		0x01	/* the FastCGI worker behind port 3000 */
 #define CF_AUTH		0x02	/* the token helper behind port 8080 */
 #define CF_LAUNCH	0x04	/* bin/pingpong only (validated here too) */
+#define CF_LOG		0x08	/* log-output, the companion on port 8000 */
 
 enum setting {
 	S_ROLE,
@@ -46,6 +47,11 @@ enum setting {
 	S_AZURE_CLIENT_SECRET,
 	S_AZURE_FEDERATED_TOKEN_FILE,
 	S_AZURE_AUTHORITY_HOST,
+	S_LOG_PORT,
+	S_LOG_INTERVAL,
+	S_LOG_PP_HOST,
+	S_LOG_PP_PORT,
+	S_LOG_SHARED_VOLUME_PATH,
 	S__MAX
 };
 

@@ -64,6 +64,7 @@ sub new {
 		role	=> $o{role} || 'all',
 		app_port => free_port(),
 		auth_port => free_port(),
+		log_port => free_port(),
 		env	=> $o{env} || {},
 		owner	=> $$,
 	}, $class;
@@ -77,6 +78,8 @@ sub dir { $_[0]{dir} }
 sub pgdir { "$_[0]{dir}/pg" }
 sub app_port { $_[0]{app_port} }
 sub auth_port { $_[0]{auth_port} }
+sub log_port { $_[0]{log_port} }
+sub log_url { my ($self, $path) = @_; "http://127.0.0.1:$self->{log_port}$path" }
 sub url { my ($self, $path) = @_; "http://127.0.0.1:$self->{app_port}$path" }
 sub auth_url { my ($self, $path) = @_; "http://127.0.0.1:$self->{auth_port}$path" }
 
@@ -133,6 +136,10 @@ sub launch_env {
 		PING_PONG_LISTEN_ADDRESS => '127.0.0.1',
 		PING_PONG_APP_PORT	=> $self->{app_port},
 		AUTH_PROXY_PORT		=> $self->{auth_port},
+		LOG_APP_PORT		=> $self->{log_port},
+		LOG_APP_PING_PONG_SERVICE_HOST => '127.0.0.1',
+		LOG_APP_PING_PONG_SERVICE_PORT => $self->{app_port},
+		LOG_APP_LOG_INTERVAL_SECONDS => 1,
 		PING_PONG_RUNTIME_DIR	=> "$self->{dir}/run",
 		PING_PONG_DB_HOST	=> $self->pgdir,
 		PING_PONG_DB_PORT	=> 5432,
@@ -163,7 +170,8 @@ sub start {
 	}
 	$self->{pid} = $pid;
 	return $pid if $o{nowait};
-	my $probe = $self->{role} eq 'authproxy' ? $self->auth_url('/health/live') : $self->url('/health');
+	my $probe = $self->{role} eq 'authproxy' ? $self->auth_url('/health/live')
+	    : $self->{role} eq 'log-output' ? $self->log_url('/health') : $self->url('/health');
 	my $ok = wait_until(20, sub { $http->get($probe)->{status} == 200 });
 	die "stack did not come up; log:\n" . $self->log unless $ok;
 	return $pid;

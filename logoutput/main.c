@@ -1,0 +1,151 @@
+/* main.c: log-output, the companion: a random id, a periodic log line, and / with the count. */
+#include <errno.h>
+#include <inttypes.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+#include <time.h>
+
+#include <curl/curl.h>
+#include <fcgiapp.h>
+#include <jansson.h>
+
+#include "config.h"
+#include "fcgiserve.h"
+#include "log.h"
+#include "source.h"
+
+static char uuid[37];	/* made once at start */
+
+/* A version 4 UUID from the kernel's random source. */
+static void
+make_uuid(void)
+{
+	unsigned char b[16];
+
+	if (getrandom(b, sizeof(b), 0) != sizeof(b))
+		fatal("getrandom: %s", strerror(errno));
+	b[6] = (b[6] & 0x0f) | 0x40;
+	b[8] = (b[8] & 0x3f) | 0x80;
+	snprintf(uuid, sizeof(uuid), "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-"
+	    "%02x%02x%02x%02x%02x%02x", b[0], b[1], b[2], b[3], b[4], b[5], b[6],
+	    b[7], b[8], b[9], b[10], b[11], b[12], b[13], b[14], b[15]);
+}
+
+static void
+now_rfc3339(char *dst, size_t cap)
+{
+	struct timespec ts;
+	struct tm tm;
+	char s[32];
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	gmtime_r(&ts.tv_sec, &tm);
+	strftime(s, sizeof(s), "%Y-%m-%dT%H:%M:%S", &tm);
+	snprintf(dst, cap, "%.20s.%03dZ", s, (int)(ts.tv_nsec / 1000000) % 1000);
+}
+
+static void *
+ticker(void *arg)
+{
+	struct timespec interval = { config_int(S_LOG_INTERVAL), 0 };
+	char stamp[40], why[256];
+	int64_t n;
+
+	(void)arg;
+	for (;;) {
+		now_rfc3339(stamp, sizeof(stamp));
+		log_info(NULL, "%s: %s", stamp, uuid);
+		if (source_count(&n, why, sizeof(why)) == 0)
+			log_info(NULL, "Ping / Pongs: %" PRId64, n);
+		else
+			log_warning(NULL, "Ping / Pongs: unknown (%s)", why);
+		nanosleep(&interval, NULL);
+	}
+	return NULL;
+}
+
+static void
+reply(FCGX_Request *req, int status, json_t *body)
+{
+	char *s = json_dumps(body, JSON_COMPACT);
+
+	FCGX_FPrintF(req->out, "Status: %d %s\r\nContent-Type: application/json\r\n"
+	    "Cache-Control: no-store\r\n\r\n%s\n", status, status == 200 ? "OK" :
+	    status == 404 ? "Not Found" : status == 405 ? "Method Not Allowed" :
+	    "Service Unavailable", s != NULL ? s : "{}");
+	free(s);
+	json_decref(body);
+}
+
+static void
+handle(FCGX_Request *req)
+{
+	const char *path = FCGX_GetParam("DOCUMENT_URI", req->envp);
+	const char *method = FCGX_GetParam("REQUEST_METHOD", req->envp);
+	char stamp[40], why[256];
+	int64_t n;
+	int ok;
+
+	if (path == NULL)
+		path = "";
+	if (strcmp(path, "/") != 0 && strcmp(path, "/health") != 0 &&
+	    strcmp(path, "/health/ready") != 0) {
+		reply(req, 404, json_pack("{s:s}", "error", "not found"));
+		return;
+	}
+	if (method == NULL || (strcmp(method, "GET") != 0 && strcmp(method, "HEAD") != 0)) {
+		FCGX_FPrintF(req->out, "Allow: GET, HEAD\r\n");
+		reply(req, 405, json_pack("{s:s}", "error", "method not allowed"));
+		return;
+	}
+	if (strcmp(path, "/health") == 0) {
+		reply(req, 200, json_pack("{s:s}", "status", "ok"));
+		return;
+	}
+	ok = source_count(&n, why, sizeof(why)) == 0;
+	if (strcmp(path, "/health/ready") == 0) {
+		reply(req, ok ? 200 : 503, json_pack("{s:s, s:s}", "status",
+		    ok ? "ready" : "not ready", "ping_pong", ok ? "reachable" : "unavailable"));
+		return;
+	}
+	now_rfc3339(stamp, sizeof(stamp));
+	reply(req, 200, json_pack("{s:s, s:s, s:s, s:o}", "timestamp", stamp,
+	    "string", uuid, "status", ok ? "ok" : "ping-pong unavailable",
+	    "ping_pong_count", ok ? json_integer(n) : json_null()));
+}
+
+int
+main(int argc, char *argv[])
+{
+	char err[512];
+	pthread_t tid;
+
+	if (argc > 2 || (argc == 2 && strcmp(argv[1], "--check-config") != 0 &&
+	    strcmp(argv[1], "--print-config") != 0)) {
+		fprintf(stderr, "usage: pingpong-logoutput [--check-config | --print-config]\n");
+		return 2;
+	}
+	if (config_load(CF_LOG | CF_LAUNCH, err, sizeof(err)) == -1) {
+		fprintf(stderr, "pingpong: configuration error: %s\n", err);
+		return 2;
+	}
+	if (argc == 2) {
+		if (strcmp(argv[1], "--print-config") == 0)
+			config_print(stdout, CF_LOG | CF_LAUNCH);
+		return 0;
+	}
+	log_init("log-output", (enum log_level)config_int(S_LOG_LEVEL));
+	fcgiserve_block_signals();
+	if (curl_global_init(CURL_GLOBAL_DEFAULT) != 0)
+		fatal("curl_global_init failed");
+	make_uuid();
+	if ((errno = pthread_create(&tid, NULL, ticker, NULL)) != 0)
+		fatal("pthread_create: %s", strerror(errno));
+	pthread_detach(tid);
+	fcgiserve_run(4, handle, 3000);
+	curl_global_cleanup();
+	return 0;
+}

@@ -1,0 +1,129 @@
+/* source.c: the ping-pong count, from the shared file or from GET /pings (libcurl, jansson). */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <curl/curl.h>
+#include <jansson.h>
+
+#include "config.h"
+#include "source.h"
+
+#define PINGS_MAX	4096	/* bytes of a /pings answer */
+
+int
+counter_text_parse(const char *buf, size_t len, int64_t *out)
+{
+	size_t i = 0;
+	int64_t n = 0;
+	int digits = 0;
+
+	while (i < len && buf[i] == ' ')
+		i++;
+	for (; i < len && buf[i] >= '0' && buf[i] <= '9'; i++, digits++) {
+		if (n > (INT64_MAX - (buf[i] - '0')) / 10)
+			return -1;
+		n = n * 10 + (buf[i] - '0');
+	}
+	while (i < len && (buf[i] == ' ' || buf[i] == '\n' || buf[i] == '\r'))
+		i++;
+	if (digits == 0 || i != len)
+		return -1;
+	*out = n;
+	return 0;
+}
+
+static int
+from_file(int64_t *out, char *why, size_t whylen)
+{
+	char path[4096], buf[64];
+	size_t n;
+	FILE *fp;
+
+	snprintf(path, sizeof(path), "%s/ping_pong_counter.txt",
+	    config_str(S_LOG_SHARED_VOLUME_PATH));
+	if ((fp = fopen(path, "re")) == NULL) {
+		snprintf(why, whylen, "%s: %s", path, strerror(errno));
+		return -1;
+	}
+	n = fread(buf, 1, sizeof(buf), fp);
+	fclose(fp);
+	if (n == sizeof(buf) || counter_text_parse(buf, n, out) == -1) {
+		snprintf(why, whylen, "%s: not a count", path);
+		return -1;
+	}
+	return 0;
+}
+
+struct buf {
+	char	data[PINGS_MAX + 1];
+	size_t	len;
+};
+
+static size_t
+on_body(char *p, size_t size, size_t n, void *arg)
+{
+	struct buf *b = arg;
+	size_t len = size * n;
+
+	if (b->len + len > PINGS_MAX)
+		return 0;
+	memcpy(b->data + b->len, p, len);
+	b->len += len;
+	return len;
+}
+
+static int
+from_http(int64_t *out, char *why, size_t whylen)
+{
+	struct buf b;
+	char url[512];
+	long status = 0;
+	json_t *root = NULL, *v;
+	CURLcode cc;
+	CURL *c;
+	int rc = -1;
+
+	if ((c = curl_easy_init()) == NULL) {
+		snprintf(why, whylen, "curl_easy_init failed");
+		return -1;
+	}
+	b.len = 0;
+	snprintf(url, sizeof(url), "http://%s:%ld/pings", config_str(S_LOG_PP_HOST),
+	    config_int(S_LOG_PP_PORT));
+	curl_easy_setopt(c, CURLOPT_URL, url);
+	curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http");
+	curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
+	curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, 2000L);
+	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_body);
+	curl_easy_setopt(c, CURLOPT_WRITEDATA, &b);
+	if ((cc = curl_easy_perform(c)) != CURLE_OK) {
+		snprintf(why, whylen, "%s: %s", url, curl_easy_strerror(cc));
+		goto out;
+	}
+	curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status);
+	if (status != 200) {
+		snprintf(why, whylen, "%s: HTTP %ld", url, status);
+		goto out;
+	}
+	root = json_loadb(b.data, b.len, 0, NULL);
+	v = json_object_get(root, "pings");
+	if (!json_is_integer(v) || json_integer_value(v) < 0) {
+		snprintf(why, whylen, "%s: no pings in the answer", url);
+		goto out;
+	}
+	*out = json_integer_value(v);
+	rc = 0;
+out:
+	json_decref(root);
+	curl_easy_cleanup(c);
+	return rc;
+}
+
+int
+source_count(int64_t *out, char *why, size_t whylen)
+{
+	if (*config_str(S_LOG_SHARED_VOLUME_PATH) != '\0')
+		return from_file(out, why, whylen);
+	return from_http(out, why, whylen);
+}

@@ -1,0 +1,22 @@
+/* source.h: where log-output reads the ping-pong count from. */
+#ifndef PP_SOURCE_H
+#define PP_SOURCE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/*
+ * Parses the shared counter file's text: optional spaces, a non-negative
+ * decimal count, optional spaces and newline, nothing else.  Returns 0 or
+ * -1.  Pure, so it can be fuzzed.
+ */
+int	counter_text_parse(const char *buf, size_t len, int64_t *out);
+
+/*
+ * Reads the count: from <LOG_APP_SHARED_VOLUME_PATH>/ping_pong_counter.txt
+ * when that is set, else from ping-pong's GET /pings (2 s timeout).
+ * Returns 0, or -1 with why filled.
+ */
+int	source_count(int64_t *out, char *why, size_t whylen);
+
+#endif
