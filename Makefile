@@ -20,14 +20,14 @@ LDFLAGS	+= -pthread $(SANFLAGS)
 
 COMMON_SRC = common/log.c common/dotenv.c common/config.c common/fcgiserve.c
 WORKER_SRC = fcgi/main.c fcgi/routes.c fcgi/db.c fcgi/counter.c \
-	     fcgi/negotiate.c fcgi/sharedfile.c
+	     fcgi/negotiate.c fcgi/sharedfile.c fcgi/metrics.c
 WORKER_LIBS = -lfcgi -lpq
 
 COMMON_OBJ = $(COMMON_SRC:%.c=$(BUILD)/%.o)
 WORKER_OBJ = $(WORKER_SRC:%.c=$(BUILD)/%.o) $(BUILD)/sql.o
 
 AUTH_SRC = authproxy/main.c authproxy/credential.c authproxy/refresher.c \
-	   authproxy/tokenparse.c
+	   authproxy/tokenparse.c authproxy/upstream.c
 AUTH_OBJ = $(AUTH_SRC:%.c=$(BUILD)/%.o)
 AUTH_LIBS = -lfcgi -lcurl -ljansson -lm
 

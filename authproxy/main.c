@@ -14,6 +14,7 @@
 #include "log.h"
 #include "pp_limits.h"
 #include "refresher.h"
+#include "upstream.h"
 
 static void
 rfc3339(char *dst, size_t cap, double t)
@@ -89,6 +90,33 @@ do_health(FCGX_Request *req)
 }
 
 static void
+do_metrics(FCGX_Request *req)
+{
+	static __thread char buf[16384];
+	struct token_status st;
+	double now = (double)time(NULL);
+	size_t len;
+
+	refresher_status(&st);
+	len = upstream_render(buf, sizeof(buf));
+	snprintf(buf + len, sizeof(buf) - len,
+	    "# HELP pingpong_authproxy_token_refreshes_total Token requests to Azure AD, by outcome.\n"
+	    "# TYPE pingpong_authproxy_token_refreshes_total counter\n"
+	    "pingpong_authproxy_token_refreshes_total{outcome=\"success\"} %lu\n"
+	    "pingpong_authproxy_token_refreshes_total{outcome=\"failure\"} %lu\n"
+	    "# HELP pingpong_authproxy_token_valid 1 while a valid token is held.\n"
+	    "# TYPE pingpong_authproxy_token_valid gauge\n"
+	    "pingpong_authproxy_token_valid %d\n"
+	    "# HELP pingpong_authproxy_token_expiry_seconds Seconds until the held token expires (0 without one).\n"
+	    "# TYPE pingpong_authproxy_token_expiry_seconds gauge\n"
+	    "pingpong_authproxy_token_expiry_seconds %.0f\n",
+	    st.refresh_ok, st.refresh_failed, st.valid,
+	    st.valid ? st.expires_at - now : 0.0);
+	FCGX_FPrintF(req->out, "Status: 200 OK\r\nContent-Type: text/plain; version=0.0.4; "
+	    "charset=utf-8\r\nCache-Control: no-store\r\n\r\n%s", buf);
+}
+
+static void
 handle(FCGX_Request *req)
 {
 	const char *path = FCGX_GetParam("DOCUMENT_URI", req->envp);
@@ -99,6 +127,8 @@ handle(FCGX_Request *req)
 		do_token(req);
 	else if (strcmp(path, "/health") == 0)
 		do_health(req);
+	else if (strcmp(path, "/metrics") == 0)
+		do_metrics(req);
 	else if (strcmp(path, "/health/live") == 0)
 		reply_json(req, 200, json_pack("{s:s}", "status", "alive"));
 	else
@@ -135,6 +165,7 @@ main(int argc, char *argv[])
 		log_warning(NULL, "%s", note);
 	log_info(NULL, "credential: %s", cred_name(kind));
 	refresher_start(kind, note);
+	upstream_start();
 	fcgiserve_run(2, handle, 1000);
 	curl_global_cleanup();
 	return 0;

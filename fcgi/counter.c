@@ -4,6 +4,7 @@
 
 #include "config.h"
 #include "counter.h"
+#include "metrics.h"
 #include "sharedfile.h"
 
 struct waiter {
@@ -48,8 +49,11 @@ lead(void)
 	pthread_mutex_unlock(&q_lock);
 
 	st = db_increment(k, &after, why, sizeof(why));
-	if (st == DB_OK)
+	if (st == DB_OK) {
+		metrics_batch(k);
+		metrics_counter(after);
 		sharedfile_update(after);
+	}
 
 	pthread_mutex_lock(&q_lock);
 	for (int64_t i = 0; i < k; i++, batch = w) {

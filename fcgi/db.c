@@ -11,6 +11,7 @@
 
 #include "config.h"
 #include "db.h"
+#include "metrics.h"
 #include "sql.h"
 
 #define STMT_INCREMENT	"pp_increment"
@@ -20,6 +21,7 @@ static pthread_mutex_t db_lock = PTHREAD_MUTEX_INITIALIZER;
 static PGconn	*conn;
 static int64_t	 last_attempt_ms = -1000000;
 static unsigned long connects;
+static int	 lost;		/* a connection failed or was lost since the last one */
 
 static char	 port[8], connect_timeout[8], options[96];
 static const char *keys[16], *vals[16];
@@ -75,6 +77,8 @@ drop(void)
 {
 	PQfinish(conn);
 	conn = NULL;
+	lost = 1;
+	metrics_db_up(0);
 }
 
 /* Runs one command to completion; 0 on the expected status. */
@@ -128,6 +132,7 @@ ensure(char *why, size_t whylen)
 	}
 	if (PQstatus(conn) != CONNECTION_OK) {
 		reason(why, whylen, "connect", PQerrorMessage(conn));
+		metrics_db_error(M_DBERR_CONNECT);
 		goto fail;
 	}
 	if (exec_ok(sql_schema, PGRES_COMMAND_OK, why, whylen) == -1)
@@ -137,6 +142,10 @@ ensure(char *why, size_t whylen)
 	    prepare(STMT_READ, sql_read, why, whylen) == -1))
 		goto fail;
 	__atomic_add_fetch(&connects, 1, __ATOMIC_RELAXED);
+	if (lost)
+		metrics_db_reconnect();
+	lost = 0;
+	metrics_db_up(1);
 	return DB_OK;
 fail:
 	drop();
@@ -192,6 +201,7 @@ query_bigint(const char *stmt, const char *sql, int nparams,
 		if (wait_socket(deadline) == -1) {
 			snprintf(why, whylen, "query: no answer within %ld ms",
 			    config_int(S_DB_STATEMENT_TIMEOUT));
+			metrics_db_error(M_DBERR_TIMEOUT);
 			goto out;
 		}
 		if (!PQconsumeInput(conn)) {
@@ -218,8 +228,12 @@ query_bigint(const char *stmt, const char *sql, int nparams,
 	st = DB_OK;
 out:
 	PQclear(res);
-	if (st != DB_OK)
+	if (st != DB_OK) {
+		if (strncmp(why, "query: no answer", 16) != 0)
+			metrics_db_error(M_DBERR_QUERY);
 		drop();
+	} else
+		metrics_db_up(1);
 	return st;
 }
 

@@ -9,6 +9,7 @@
 #include "db.h"
 #include "fcgiserve.h"
 #include "log.h"
+#include "metrics.h"
 #include "routes.h"
 #include "sharedfile.h"
 
@@ -46,6 +47,7 @@ main(int argc, char *argv[])
 	 */
 	mallopt(M_ARENA_MAX, 1);
 	fcgiserve_block_signals();
+	metrics_open();
 	db_init();
 	counter_init();
 	sharedfile_init();

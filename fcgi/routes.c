@@ -2,11 +2,14 @@
 #include <inttypes.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "counter.h"
 #include "db.h"
 #include "log.h"
+#include "metrics.h"
 #include "negotiate.h"
 #include "pp_limits.h"
 #include "routes.h"
@@ -17,6 +20,7 @@ enum route {
 	ROUTE_PINGS,
 	ROUTE_HEALTH,
 	ROUTE_READY,
+	ROUTE_METRICS,
 	ROUTE__MAX
 };
 
@@ -33,7 +37,16 @@ static const struct {
 	[ROUTE_PINGS] =		{ "/pings", M_GET | M_HEAD, "GET, HEAD" },
 	[ROUTE_HEALTH] =	{ "/health", M_GET | M_HEAD, "GET, HEAD" },
 	[ROUTE_READY] =		{ "/health/ready", M_GET | M_HEAD, "GET, HEAD" },
+	[ROUTE_METRICS] =	{ "/metrics", M_GET | M_HEAD, "GET, HEAD" },
 };
+
+/* The metrics label of each route; /metrics is never counted. */
+static const enum m_route route_metric[ROUTE__MAX] = {
+	[ROUTE_PINGPONG] = M_PINGPONG, [ROUTE_ROOT] = M_ROOT, [ROUTE_PINGS] = M_PINGS,
+	[ROUTE_HEALTH] = M_HEALTH, [ROUTE_READY] = M_READY, [ROUTE_METRICS] = M_OTHER,
+};
+
+#define METRICS_MAX	(64 * 1024)	/* bytes of /metrics text */
 
 /* Seconds a client should wait before retrying a 503. */
 #define RETRY_AFTER	"1"
@@ -43,6 +56,9 @@ struct response {
 	const char	*ctype;
 	const char	*allow;		/* 405 only */
 	int		 retry;		/* add Retry-After */
+	int		 route;		/* index in routes[], -1 when none matched */
+	char		*big;		/* a body larger than body[] (/metrics); freed by the caller */
+	size_t		 biglen;
 	char		 body[PP_BODY_MAX];
 };
 
@@ -161,7 +177,8 @@ dispatch(struct response *res, FCGX_Request *req, const char *reqid)
 
 	if (method == NULL)
 		method = "";
-	if (path == NULL || (r = find_route(path)) < 0) {
+	res->route = r = path != NULL ? find_route(path) : -1;
+	if (r < 0) {
 		json(res, 404, "{\"error\": \"not found\"}\n");
 		return;
 	}
@@ -184,9 +201,24 @@ dispatch(struct response *res, FCGX_Request *req, const char *reqid)
 	case ROUTE_READY:
 		do_ready(res, reqid);
 		break;
+	case ROUTE_METRICS:
+		res->status = 200;
+		res->ctype = "text/plain; version=0.0.4; charset=utf-8";
+		if ((res->big = malloc(METRICS_MAX)) != NULL)
+			res->biglen = metrics_render(res->big, METRICS_MAX);
+		break;
 	case ROUTE__MAX:
 		break;
 	}
+}
+
+static double
+seconds_since(const struct timespec *t0)
+{
+	struct timespec t1;
+
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	return (double)(t1.tv_sec - t0->tv_sec) + (t1.tv_nsec - t0->tv_nsec) / 1e9;
 }
 
 void
@@ -195,7 +227,9 @@ routes_serve(FCGX_Request *req)
 	struct response res = { .status = 500, .ctype = "application/json" };
 	const char *reqid = FCGX_GetParam("REQUEST_ID", req->envp);
 	const char *method = FCGX_GetParam("REQUEST_METHOD", req->envp);
+	struct timespec t0;
 
+	clock_gettime(CLOCK_MONOTONIC, &t0);
 	dispatch(&res, req, reqid);
 	FCGX_FPrintF(req->out, "Status: %d %s\r\nContent-Type: %s\r\n"
 	    "Cache-Control: no-store\r\n", res.status, reason_phrase(res.status),
@@ -205,6 +239,14 @@ routes_serve(FCGX_Request *req)
 	if (res.retry)
 		FCGX_FPrintF(req->out, "Retry-After: %s\r\n", RETRY_AFTER);
 	FCGX_PutS("\r\n", req->out);
-	if (method == NULL || strcmp(method, "HEAD") != 0)
-		FCGX_PutS(res.body, req->out);
+	if (method == NULL || strcmp(method, "HEAD") != 0) {
+		if (res.big != NULL)
+			FCGX_PutStr(res.big, (int)res.biglen, req->out);
+		else
+			FCGX_PutS(res.body, req->out);
+	}
+	free(res.big);
+	if (res.route != ROUTE_METRICS)
+		metrics_request(res.route < 0 ? M_OTHER : route_metric[res.route],
+		    res.status, seconds_since(&t0));
 }

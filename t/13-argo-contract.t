@@ -51,4 +51,27 @@ my ($pp2) = AuthStack::start(cred => 'none');
 ($phase, $v) = ArgoWeb::measure($cpu, 'http://127.0.0.1:' . $pp2->auth_port);
 is($phase, 'Error', "no token: Error, not a success ($v)");
 
+# The error-ratio metric, driven the same way.
+my ($err) = grep { $_->{name} eq 'error-ratio' } @metrics;
+ok($err, 'an error-ratio metric');
+my $args = { 'canary-hash' => '6d9f7c8b5' };
+like(FakeAzure::form_decode(ArgoWeb::expand($err->{provider}{web}{body}, $args))->{query},
+    qr/^sum\(rate\(pingpong_requests_total\{route="\/pingpong",code=~"5\.\.",pod=~"ping-pong-app-6d9f7c8b5-\.\*"\}\[2m\]\)\) \/ sum\(rate\(pingpong_requests_total\{route="\/pingpong",pod=~"ping-pong-app-6d9f7c8b5-\.\*"\}\[2m\]\)\)$/,
+    'the ratio of 5xx to all /pingpong answers of the canary pods');
+my %tmpl_args = map { $_->{name} => 1 } @{ $doc->{spec}{args} || [] };
+ok($tmpl_args{'canary-hash'}, 'the template declares the canary-hash argument');
+$prom->set_prom('value 0.01');
+($phase, $v) = ArgoWeb::measure($err, $base, $args);
+is($phase, 'Successful', "error ratio 0.01: Successful ($v)");
+is(FakeAzure::form_decode(($prom->requests('prom'))[-1]{body})->{query} =~ /6d9f7c8b5/ ? 1 : 0, 1, 'Prometheus got the query with the canary hash');
+$prom->set_prom('value 0.2');
+($phase, $v) = ArgoWeb::measure($err, $base, $args);
+is($phase, 'Failed', "error ratio 0.2: Failed ($v)");
+$prom->set_prom('empty');
+($phase, $v) = ArgoWeb::measure($err, $base, $args);
+is($phase, 'Error', "no data: Error ($v)");
+$prom->set_prom('value NaN');
+($phase, $v) = ArgoWeb::measure($err, $base, $args);
+isnt($phase, 'Successful', "no traffic (NaN): not a success ($phase)");
+
 done_testing;

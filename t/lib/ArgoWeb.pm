@@ -37,15 +37,24 @@ sub condition {
 	return $r ? 1 : 0;
 }
 
+# Argo's {{args.name}} substitution.
+sub expand {
+	my ($s, $args) = @_;
+	$s =~ s/\{\{args\.([\w-]+)\}\}/$args->{$1} \/\/ die "no arg $1"/ge;
+	return $s;
+}
+
 # measure($metric, $url_rewrite) -> (phase, value or error message)
 sub measure {
-	my ($metric, $base) = @_;
+	my ($metric, $base, $args) = @_;
 	my $web = $metric->{provider}{web};
+	my $body = $web->{body};
+	$body = expand($body, $args) if defined $body;
 	(my $url = $web->{url}) =~ s{^https?://[^/]+}{$base};
 	my %h = map { $_->{key} => $_->{value} } @{ $web->{headers} || [] };
 	my $ua = HTTP::Tiny->new(timeout => $web->{timeoutSeconds} || 10);
 	my $r = $ua->request($web->{method} || 'GET', $url, { headers => \%h,
-	    defined $web->{body} ? (content => $web->{body}) : () });
+	    defined $body ? (content => $body) : () });
 	return ('Error', "received non 2xx response code: $r->{status}") if $r->{status} !~ /^2/;
 	my $data = eval { decode_json($r->{content}) };
 	return ('Error', 'could not parse JSON body') unless $data;

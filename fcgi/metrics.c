@@ -1,0 +1,281 @@
+/* metrics.c: counters and histograms shared by all workers, and their exposition. */
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "config.h"
+#include "log.h"
+#include "metrics.h"
+
+#define SHM_MAGIC	0x70696e67706f6e67ULL	/* "pingpong" */
+#define SHM_VERSION	1
+#define MAX_WORKERS	64
+#define NCODES		(sizeof(codes) / sizeof(codes[0]))
+#define NDUR		(sizeof(dur_le) / sizeof(dur_le[0]))
+#define NBATCH		(sizeof(batch_le) / sizeof(batch_le[0]))
+
+static const int codes[] = { 200, 404, 405, 500, 503 };
+static const double dur_le[] = { 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025,
+    0.05, 0.1, 0.25, 0.5, 1, 2.5, 5 };
+static const double batch_le[] = { 1, 2, 4, 8, 16, 32, 64, 128, 256 };
+static const char *const route_names[M_ROUTE__MAX] = {
+	"/pingpong", "/", "/pings", "/health", "/health/ready", "other",
+};
+static const char *const dberr_names[M_DBERR__MAX] = { "connect", "query", "timeout" };
+
+/* Buckets hold counts per bucket (not cumulative); the +Inf one is last. */
+struct shm {
+	uint64_t	magic, version;
+	uint64_t	start_time;
+	uint64_t	requests[M_ROUTE__MAX][NCODES + 1];	/* last: other codes */
+	uint64_t	dur_bucket[M_ROUTE__MAX][NDUR + 1];
+	uint64_t	dur_count[M_ROUTE__MAX];
+	uint64_t	dur_sum_ns[M_ROUTE__MAX];
+	uint64_t	db_reconnects;
+	uint64_t	db_errors[M_DBERR__MAX];
+	uint64_t	db_up;
+	int64_t		counter_value;
+	uint64_t	batch_bucket[NBATCH + 1];
+	uint64_t	batch_count, batch_sum;
+	int32_t		workers[MAX_WORKERS];
+};
+
+static struct shm *m;
+
+#define ADD(field, n)	__atomic_add_fetch(&(field), (n), __ATOMIC_RELAXED)
+#define LOAD(field)	__atomic_load_n(&(field), __ATOMIC_RELAXED)
+
+/* Maps the shared file; NULL on failure with errno set. */
+static struct shm *
+map_shared(const char *path)
+{
+	struct shm *p;
+	int fd;
+
+	if ((fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600)) == -1)
+		return NULL;
+	if (ftruncate(fd, sizeof(struct shm)) == -1) {
+		close(fd);
+		return NULL;
+	}
+	p = mmap(NULL, sizeof(struct shm), PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	close(fd);
+	return p == MAP_FAILED ? NULL : p;
+}
+
+void
+metrics_open(void)
+{
+	char path[PATH_MAX];
+	uint64_t zero = 0;
+	int32_t none;
+
+	if (!config_int(S_METRICS))
+		return;		/* every call below is then a no-op (make bench compares) */
+	snprintf(path, sizeof(path), "%s/metrics.shm", config_str(S_RUNTIME_DIR));
+	if ((m = map_shared(path)) == NULL) {
+		log_warning(NULL, "metrics: cannot map %s (%s); this worker's "
+		    "metrics stay its own", path, strerror(errno));
+		if ((m = calloc(1, sizeof(*m))) == NULL)
+			fatal("out of memory");
+	}
+	/* The first worker to arrive stamps the segment. */
+	if (__atomic_compare_exchange_n(&m->magic, &zero, SHM_MAGIC, 0,
+	    __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST)) {
+		m->version = SHM_VERSION;
+		__atomic_store_n(&m->start_time, (uint64_t)time(NULL), __ATOMIC_RELAXED);
+	}
+	/* Take a free (or dead) slot, so /metrics can count live workers. */
+	for (int i = 0; i < MAX_WORKERS; i++) {
+		none = LOAD(m->workers[i]);
+		if ((none == 0 || kill(none, 0) == -1) &&
+		    __atomic_compare_exchange_n(&m->workers[i], &none, (int32_t)getpid(),
+		    0, __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST))
+			break;
+	}
+}
+
+void
+metrics_request(enum m_route r, int status, double seconds)
+{
+	size_t c, b;
+
+	if (m == NULL)
+		return;
+	for (c = 0; c < NCODES && codes[c] != status; c++)
+		;
+	for (b = 0; b < NDUR && seconds > dur_le[b]; b++)
+		;
+	ADD(m->requests[r][c], 1);
+	ADD(m->dur_bucket[r][b], 1);
+	ADD(m->dur_count[r], 1);
+	ADD(m->dur_sum_ns[r], (uint64_t)(seconds * 1e9));
+}
+
+void
+metrics_db_error(enum m_dberr e)
+{
+	if (m == NULL)
+		return;
+	ADD(m->db_errors[e], 1);
+}
+
+void
+metrics_db_reconnect(void)
+{
+	if (m == NULL)
+		return;
+	ADD(m->db_reconnects, 1);
+}
+
+void
+metrics_db_up(int up)
+{
+	if (m == NULL)
+		return;
+	__atomic_store_n(&m->db_up, (uint64_t)(up != 0), __ATOMIC_RELAXED);
+}
+
+void
+metrics_counter(int64_t value)
+{
+	int64_t cur;
+
+	if (m == NULL)
+		return;
+	cur = LOAD(m->counter_value);
+	while (value > cur && !__atomic_compare_exchange_n(&m->counter_value,
+	    &cur, value, 1, __ATOMIC_RELAXED, __ATOMIC_RELAXED))
+		;
+}
+
+void
+metrics_batch(int64_t size)
+{
+	size_t b;
+
+	if (m == NULL)
+		return;
+
+	for (b = 0; b < NBATCH && (double)size > batch_le[b]; b++)
+		;
+	ADD(m->batch_bucket[b], 1);
+	ADD(m->batch_count, 1);
+	ADD(m->batch_sum, (uint64_t)size);
+}
+
+struct out {
+	char	*buf;
+	size_t	 cap, len;
+};
+
+static void
+put(struct out *o, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+static void
+put(struct out *o, const char *fmt, ...)
+{
+	va_list ap;
+	int n;
+
+	if (o->len >= o->cap)
+		return;
+	va_start(ap, fmt);
+	n = vsnprintf(o->buf + o->len, o->cap - o->len, fmt, ap);
+	va_end(ap);
+	o->len += n > 0 ? (size_t)n : 0;
+	if (o->len > o->cap)
+		o->len = o->cap;
+}
+
+static void
+family(struct out *o, const char *name, const char *type, const char *help)
+{
+	put(o, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);
+}
+
+size_t
+metrics_render(char *buf, size_t cap)
+{
+	struct out o = { buf, cap, 0 };
+	uint64_t cum;
+	int live = 0;
+
+	if (m == NULL) {
+		put(&o, "# metrics are off (PING_PONG_METRICS=off)\n");
+		return o.len;
+	}
+	family(&o, "pingpong_requests_total", "counter", "HTTP requests answered by the workers, by route and status code.");
+	for (int r = 0; r < M_ROUTE__MAX; r++)
+		for (size_t c = 0; c <= NCODES; c++) {
+			uint64_t v = LOAD(m->requests[r][c]);
+
+			if (v == 0 && !(r == M_PINGPONG && c == 0))
+				continue;
+			if (c < NCODES)
+				put(&o, "pingpong_requests_total{route=\"%s\",code=\"%d\"} %llu\n",
+				    route_names[r], codes[c], (unsigned long long)v);
+			else
+				put(&o, "pingpong_requests_total{route=\"%s\",code=\"other\"} %llu\n",
+				    route_names[r], (unsigned long long)v);
+		}
+	family(&o, "pingpong_request_duration_seconds", "histogram", "Time from accept to the end of the answer, by route.");
+	for (int r = 0; r < M_ROUTE__MAX; r++) {
+		cum = 0;
+		for (size_t b = 0; b <= NDUR; b++) {
+			cum += LOAD(m->dur_bucket[r][b]);
+			if (b < NDUR)
+				put(&o, "pingpong_request_duration_seconds_bucket{route=\"%s\",le=\"%g\"} %llu\n",
+				    route_names[r], dur_le[b], (unsigned long long)cum);
+			else
+				put(&o, "pingpong_request_duration_seconds_bucket{route=\"%s\",le=\"+Inf\"} %llu\n",
+				    route_names[r], (unsigned long long)cum);
+		}
+		put(&o, "pingpong_request_duration_seconds_sum{route=\"%s\"} %.9f\n",
+		    route_names[r], LOAD(m->dur_sum_ns[r]) / 1e9);
+		put(&o, "pingpong_request_duration_seconds_count{route=\"%s\"} %llu\n",
+		    route_names[r], (unsigned long long)cum);
+	}
+	family(&o, "pingpong_db_reconnects_total", "counter", "Database connections made again after one was lost or failed.");
+	put(&o, "pingpong_db_reconnects_total %llu\n", (unsigned long long)LOAD(m->db_reconnects));
+	family(&o, "pingpong_db_errors_total", "counter", "Database failures, by kind.");
+	for (int e = 0; e < M_DBERR__MAX; e++)
+		put(&o, "pingpong_db_errors_total{kind=\"%s\"} %llu\n", dberr_names[e],
+		    (unsigned long long)LOAD(m->db_errors[e]));
+	family(&o, "pingpong_db_up", "gauge", "1 when the last database operation of any worker succeeded.");
+	put(&o, "pingpong_db_up %llu\n", (unsigned long long)LOAD(m->db_up));
+	family(&o, "pingpong_counter_value", "gauge", "The largest committed counter value the workers have seen.");
+	put(&o, "pingpong_counter_value %lld\n", (long long)LOAD(m->counter_value));
+	family(&o, "pingpong_increment_batch_size", "histogram", "Pongs served by one UPDATE statement.");
+	cum = 0;
+	for (size_t b = 0; b <= NBATCH; b++) {
+		cum += LOAD(m->batch_bucket[b]);
+		if (b < NBATCH)
+			put(&o, "pingpong_increment_batch_size_bucket{le=\"%g\"} %llu\n", batch_le[b],
+			    (unsigned long long)cum);
+		else
+			put(&o, "pingpong_increment_batch_size_bucket{le=\"+Inf\"} %llu\n",
+			    (unsigned long long)cum);
+	}
+	put(&o, "pingpong_increment_batch_size_sum %llu\n", (unsigned long long)LOAD(m->batch_sum));
+	put(&o, "pingpong_increment_batch_size_count %llu\n", (unsigned long long)cum);
+	for (int i = 0; i < MAX_WORKERS; i++) {
+		int32_t pid = LOAD(m->workers[i]);
+
+		live += pid != 0 && kill(pid, 0) == 0;
+	}
+	family(&o, "pingpong_workers", "gauge", "Worker processes alive now.");
+	put(&o, "pingpong_workers %d\n", live);
+	family(&o, "pingpong_start_time_seconds", "gauge", "When the worker pool started, in seconds since the epoch.");
+	put(&o, "pingpong_start_time_seconds %llu\n", (unsigned long long)LOAD(m->start_time));
+	return o.len;
+}

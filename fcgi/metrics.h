@@ -1,0 +1,30 @@
+/* metrics.h: the worker pool's Prometheus metrics, in one shared memory segment. */
+#ifndef PP_METRICS_H
+#define PP_METRICS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* Where a request went, for the route label ("other" = unknown path). */
+enum m_route { M_PINGPONG, M_ROOT, M_PINGS, M_HEALTH, M_READY, M_OTHER, M_ROUTE__MAX };
+enum m_dberr { M_DBERR_CONNECT, M_DBERR_QUERY, M_DBERR_TIMEOUT, M_DBERR__MAX };
+
+/*
+ * Maps <runtime dir>/metrics.shm (made by the first worker, sized by
+ * every one; the launcher removes it at start) and registers this worker.
+ * If that fails the metrics live in this process only, and it says so once.
+ */
+void	metrics_open(void);
+
+/* Each is a few relaxed atomic operations: cheap enough for every request. */
+void	metrics_request(enum m_route, int status, double seconds);
+void	metrics_db_error(enum m_dberr);
+void	metrics_db_reconnect(void);
+void	metrics_db_up(int up);
+void	metrics_counter(int64_t value);
+void	metrics_batch(int64_t size);
+
+/* Writes the exposition text (version 0.0.4) into buf; returns its length. */
+size_t	metrics_render(char *buf, size_t cap);
+
+#endif
