@@ -94,15 +94,18 @@ for my $w (pod_templates(@objs)) {
 my %known = map { $_ => 1 } (slurp("$root/common/config.c") =~ /\{\s*"([A-Z_]+)",\s*T_/g);
 $known{$_} = 1 for qw(POSTGRES_DB POSTGRES_USER POSTGRES_PASSWORD PGDATA);
 for my $w (pod_templates(@objs)) {
-	for my $c (containers($w)) {
+	for my $c (grep { $_->{image} =~ m{^kubemooc\.azurecr\.io/ping-pong-app:|^postgres:} } containers($w)) {
 		ok($known{ $_->{name} }, "$w->{metadata}{name}/$c->{name}: env $_->{name} is read by the code") for @{ $c->{env} || [] };
 	}
 }
 
 # Images: our containers all use one image; the role is the argument.
-my %images = map { ((split /:/, $_->{image})[0] => 1) } grep { $_->{args} } map { containers($_) } pod_templates(@objs);
+my @ours = grep { $_->{image} =~ /ping-pong/ } map { containers($_) } pod_templates(@objs);
+my %images = map { ((split /:/, $_->{image})[0] => 1) } @ours;
+my %tags = map { $_->{image} => 1 } @ours;
+is(scalar keys %tags, 1, 'and one tag everywhere: ' . join(' ', keys %tags));
 is_deeply([keys %images], ['kubemooc.azurecr.io/ping-pong-app'], 'one image for every role');
-my %roles = map { $_->{args}[0] => 1 } grep { $_->{args} } map { containers($_) } pod_templates(@objs);
+my %roles = map { $_->{args}[0] => 1 } @ours;
 ok(!grep({ !/^(app|authproxy|log-output|all)$/ } keys %roles), 'every role is one the launcher knows: ' . join(' ', sort keys %roles));
 
 # The Rollout: replicas, steps, analysis names.
@@ -130,11 +133,23 @@ ok($pod->{spec}{securityContext}{runAsNonRoot}, 'pods run as non-root');
 my ($svc) = grep { $_->{kind} eq 'Service' && $_->{metadata}{name} eq 'ping-pong-svc' && $_->{_file} =~ m{/ping-pong/} } @objs;
 is_deeply({ map { $_->{port} => $_->{targetPort} } @{ $svc->{spec}{ports} } }, { 2507 => 'http', 8080 => 'auth-proxy' }, 'ping-pong-svc: 2507 -> app, 8080 -> auth proxy');
 
+# Scale-out objects: the HPA scales the Rollout within sane bounds, the PDB
+# covers its pods, and the budget reaches the app's env.
+my ($hpa) = grep { $_->{kind} eq 'HorizontalPodAutoscaler' } @objs;
+is_deeply([@{ $hpa->{spec}{scaleTargetRef} }{qw(kind name)}], ['Rollout', 'ping-pong-app'], 'the HPA scales the Rollout');
+ok($hpa->{spec}{minReplicas} >= 4 && $hpa->{spec}{minReplicas} % 4 == 0 && $hpa->{spec}{maxReplicas} >= $hpa->{spec}{minReplicas}, 'between sane bounds (a multiple of 4 at least)');
+my ($pdb) = grep { $_->{kind} eq 'PodDisruptionBudget' } @objs;
+is($pdb->{spec}{selector}{matchLabels}{app}, 'ping-pong', 'the PDB covers the ping-pong pods');
+my ($app) = grep { $_->{name} eq 'ping-pong' } @{ $ro->{spec}{template}{spec}{containers} };
+my %appenv = map { $_->{name} => $_->{value} } @{ $app->{env} };
+ok($appenv{PING_PONG_DB_MAX_CONNECTIONS}, 'the connection budget is set on the app');
+ok($hpa->{spec}{maxReplicas} * $appenv{PING_PONG_DB_MAX_CONNECTIONS} <= 100, 'max replicas x budget fits PostgreSQL\'s max_connections');
+
 # Probes: ask a running stack each probe path the manifests use.
 my $pp = PP->new;
 my %port = (3000 => $pp->app_port, 8080 => $pp->auth_port);
 for my $w (pod_templates(@objs)) {
-	for my $c (grep { $_->{args} && $_->{args}[0] ne 'log-output' } containers($w)) {
+	for my $c (grep { $_->{image} =~ /ping-pong/ && $_->{args}[0] ne 'log-output' } containers($w)) {
 		my %named = map { $_->{name} => $_->{containerPort} } @{ $c->{ports} };
 		for my $kind (qw(readinessProbe livenessProbe)) {
 			my $g = $c->{$kind}{httpGet} or next;

@@ -148,6 +148,7 @@ sub launch_env {
 		PP_BUILD		=> $BUILD,
 		%{ $self->{env} },
 	);
+	delete $env{$_} for grep { !defined $env{$_} } keys %env;
 	return %env;
 }
 
@@ -246,7 +247,7 @@ sub load {
 		push @files, $file;
 		my $pid = fork // die "fork: $!";
 		if ($pid == 0) {
-			my $ua = HTTP::Tiny->new(timeout => 15 * $MULT, keep_alive => 1);
+			my $ua = HTTP::Tiny->new(timeout => 15 * $MULT, keep_alive => $o{keep_alive} // 1);
 			open my $out, '>', $file or POSIX::_exit(1);
 			my $end = time + $secs;
 			for (1 .. $n) {

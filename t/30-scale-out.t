@@ -1,0 +1,108 @@
+# Scale-out: three complete stacks against one PostgreSQL, directly and
+# through one PgBouncer in transaction mode: every N distinct, exactly
+# 0..K-1, the connection budget kept, and a stack stopped mid-load cuts no
+# request off while the others keep serving.
+use strict;
+use warnings;
+use lib 't/lib';
+use Test::More;
+use POSIX ();
+use Time::HiRes qw(time sleep);
+use PP qw(wait_until);
+use Bouncer;
+
+my $budget = 2;
+
+# Loads every stack at once; returns all results and the highest number of
+# pingpong backends seen in pg_stat_activity meanwhile.
+sub load_all {
+	my ($db, $stacks, %o) = @_;
+	my @kids;
+	for my $i (0 .. $#$stacks) {
+		my $pid = fork // die;
+		if ($pid == 0) {
+			my @r = $stacks->[$i]->load(clients => 4, requests => $o{requests} || 150, seconds => 60,
+			    keep_alive => $o{keep_alive} // 1);
+			open my $fh, '>', $db->dir . "/res.$i" or die;
+			print $fh "$_->[0]\t$_->[1]\n" for @r;
+			close $fh;
+			POSIX::_exit(0);
+		}
+		push @kids, $pid;
+	}
+	$o{during}->() if $o{during};
+	my $max = 0;
+	while (grep { waitpid($_, POSIX::WNOHANG()) == 0 } @kids) {
+		my $n = $db->psql(q{SELECT count(*) FROM pg_stat_activity WHERE application_name = 'pingpong'});
+		$max = $n if $n > $max;
+		sleep 0.1;
+	}
+	my @res;
+	for my $i (0 .. $#$stacks) {
+		open my $fh, '<', $db->dir . "/res.$i" or next;
+		push @res, map { chomp; [split /\t/, $_, 2] } <$fh>;
+		unlink $db->dir . "/res.$i";
+	}
+	return (\@res, $max);
+}
+
+sub exact {
+	my ($db, $res, $what) = @_;
+	my ($n, $other) = PP->pongs(@$res);
+	is($other, 0, "$what: every request a 200 pong");
+	my %seen;
+	is(scalar(grep { $seen{$_}++ } @$n), 0, "$what: every N distinct across the stacks");
+	is_deeply([sort { $a <=> $b } @$n], [0 .. $#$n], "$what: exactly 0.." . $#$n);
+	is($db->counter, scalar @$n, "$what: the counter is " . scalar @$n);
+}
+
+# 1. Directly.
+my $db = PP->new(start => 0);
+my %env = (PING_PONG_DB_HOST => $db->pgdir, PING_PONG_WORKERS => 4, PING_PONG_DB_MAX_CONNECTIONS => $budget);
+my @stacks = map { PP->new(db => 0, env => {%env}) } 1 .. 3;
+like($stacks[0]->log, qr/PING_PONG_WORKERS=4 exceeds PING_PONG_DB_MAX_CONNECTIONS=2: starting 2 workers/, 'the budget caps the workers, and says so');
+my ($res, $max) = load_all($db, \@stacks);
+exact($db, $res, 'three stacks, one database');
+ok($max <= 3 * $budget, "at most replicas x budget backends ($max <= " . 3 * $budget . ')');
+
+# A reconnect storm: every backend terminated, workers killed, under load.
+($res, $max) = load_all($db, \@stacks, requests => 200, during => sub {
+	for (1 .. 3) {
+		sleep 0.3;
+		$db->psql(q{SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity WHERE application_name = 'pingpong'});
+		kill 'KILL', $stacks[$_ % 3]->worker_pids->[0] // 0;
+	}
+});
+ok($max <= 3 * $budget, "during a reconnect storm still at most $max <= " . 3 * $budget);
+my ($n) = PP->pongs(@$res);
+my %seen;
+is(scalar(grep { $seen{$_}++ } @$n), 0, 'no N repeated through the storm');
+$_->teardown for @stacks;
+
+# 2. Through PgBouncer in transaction mode (named prepared statements do not
+# survive it in 1.18: PING_PONG_DB_PREPARED=off).
+my $db2 = PP->new(start => 0);
+my $bouncer = Bouncer->new($db2);
+%env = (PING_PONG_DB_HOST => $bouncer->dir, PING_PONG_DB_PORT => 6432, PING_PONG_DB_PREPARED => 'off',
+    PING_PONG_DB_MAX_CONNECTIONS => $budget);
+my @bstacks = map { PP->new(db => 0, env => {%env}) } 1 .. 3;
+($res, $max) = load_all($db2, \@bstacks);
+exact($db2, $res, 'three stacks through PgBouncer');
+ok($max <= 4, "PgBouncer's pool bounds the backends ($max <= 4)");
+
+# 3. One stack stopped with SIGTERM mid-load: no request cut off. Each
+# request on its own connection: with keep-alive, a request sent on an idle
+# connection just as nginx closes it is reset before nginx reads it, which
+# no server can prevent; Kubernetes avoids it by removing the pod from the
+# Service before the stop (preStop), and clients retry (README).
+($res) = load_all($db2, \@bstacks, requests => 400, keep_alive => 0, during => sub { sleep 1; $bstacks[1]->stop });
+my @cut = grep { $_->[0] == 599 && $_->[1] !~ /Could not connect|Connection refused/ } @$res;
+is(scalar @cut, 0, 'no request was cut off without an answer') or diag explain [@cut[0 .. ($#cut < 5 ? $#cut : 5)]];
+is(scalar(grep { $_->[0] != 200 && $_->[0] != 599 } @$res), 0, 'every answer was a 200');
+is($bstacks[0]->get('/pingpong')->{status}, 200, 'the other stacks keep serving');
+is_deeply($bstacks[1]->{leftover}, [], 'the stopped stack left nothing behind');
+$n = (PP->pongs(@$res))[0];
+%seen = ();
+is(scalar(grep { $seen{$_}++ } @$n), 0, 'every N distinct');
+
+done_testing;
