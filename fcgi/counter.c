@@ -1,5 +1,8 @@
 /* counter.c: group increments: a queue of waiting pongs and one leader in the database. */
+#include <errno.h>
 #include <pthread.h>
+#include <stdint.h>
+#include <time.h>
 #include <stdio.h>
 
 #include "config.h"
@@ -10,7 +13,9 @@
 struct waiter {
 	struct waiter	*next;
 	int64_t		 n;
+	int64_t		 deadline;	/* db_now_ms() clock: arrival + timeouts */
 	enum db_status	 status;
+	int		 taken;		/* in a batch now in the database */
 	int		 done;
 	char		 why[256];	/* filled for the one waiter told DB_FAILED */
 };
@@ -36,19 +41,24 @@ static void
 lead(void)
 {
 	struct waiter *batch = q_head, *w;
-	int64_t k = 0, after = 0;
+	int64_t k = 0, after = 0, deadline = INT64_MAX;
 	enum db_status st;
 	char why[256];
 
-	for (w = q_head; w != NULL && k < batch_max; w = w->next)
+	/* The batch must answer by its earliest member's deadline. */
+	for (w = q_head; w != NULL && k < batch_max; w = w->next) {
 		k++;
+		w->taken = 1;
+		if (w->deadline < deadline)
+			deadline = w->deadline;
+	}
 	q_head = w;
 	if (q_head == NULL)
 		q_tail = &q_head;
 	leader_busy = 1;
 	pthread_mutex_unlock(&q_lock);
 
-	st = db_increment(k, &after, why, sizeof(why));
+	st = db_increment(k, deadline, &after, why, sizeof(why));
 	if (st == DB_OK) {
 		metrics_batch(k);
 		metrics_counter(after);
@@ -70,19 +80,49 @@ lead(void)
 	pthread_cond_broadcast(&q_done);
 }
 
+/* Takes w out of the queue (it gave up before a batch took it); q_lock held. */
+static void
+unlink_waiter(struct waiter *w)
+{
+	struct waiter **pp;
+
+	for (pp = &q_head; *pp != NULL; pp = &(*pp)->next)
+		if (*pp == w) {
+			*pp = w->next;
+			if (q_tail == &w->next)
+				q_tail = pp;
+			return;
+		}
+}
+
 enum db_status
 counter_next(int64_t *n, char *why, size_t whylen)
 {
 	struct waiter self = { .next = NULL, .done = 0 };
+	struct timespec until;
 
+	self.deadline = db_request_deadline(db_now_ms());
+	/* cond_timedwait takes CLOCK_REALTIME: convert the deadline once. */
+	clock_gettime(CLOCK_REALTIME, &until);
+	until.tv_sec += (self.deadline - db_now_ms()) / 1000;
+	until.tv_nsec += ((self.deadline - db_now_ms()) % 1000) * 1000000;
+	if (until.tv_nsec >= 1000000000) {
+		until.tv_sec++;
+		until.tv_nsec -= 1000000000;
+	}
 	pthread_mutex_lock(&q_lock);
 	*q_tail = &self;
 	q_tail = &self.next;
 	while (!self.done) {
 		if (!leader_busy)
 			lead();
-		else
-			pthread_cond_wait(&q_done, &q_lock);
+		else if (pthread_cond_timedwait(&q_done, &q_lock, &until) == ETIMEDOUT &&
+		    !self.taken && !self.done) {
+			/* Still queued at its deadline: give up; no number was used. */
+			unlink_waiter(&self);
+			self.status = DB_UNAVAILABLE;
+			break;
+		}
 	}
 	pthread_mutex_unlock(&q_lock);
 	*n = self.n;

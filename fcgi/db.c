@@ -26,13 +26,26 @@ static int	 lost;		/* a connection failed or was lost since the last one */
 static char	 port[8], connect_timeout[8], options[96];
 static const char *keys[16], *vals[16];
 
-static int64_t
-now_ms(void)
+int64_t
+db_now_ms(void)
 {
 	struct timespec ts;
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+int64_t
+db_request_deadline(int64_t arrival_ms)
+{
+	return arrival_ms + config_int(S_DB_CONNECT_TIMEOUT) * 1000 +
+	    config_int(S_DB_STATEMENT_TIMEOUT);
+}
+
+static int64_t
+min64(int64_t a, int64_t b)
+{
+	return a < b ? a : b;
 }
 
 void
@@ -110,28 +123,76 @@ prepare(const char *name, const char *sql, char *why, size_t whylen)
 	return rc;
 }
 
+/* Waits for the socket to be readable (or writable) until the deadline; 0 or -1. */
+static int
+wait_socket(int64_t deadline, int for_write)
+{
+	struct pollfd pfd = { .fd = PQsocket(conn), .events = for_write ? POLLOUT : POLLIN };
+	int64_t left;
+	int rc;
+
+	for (;;) {
+		left = deadline - db_now_ms();
+		if (left <= 0)
+			return -1;
+		rc = poll(&pfd, 1, (int)left);
+		if (rc > 0)
+			return 0;
+		if (rc == 0 || errno != EINTR)
+			return -1;
+	}
+}
+
+/*
+ * Connects without blocking past the connect timeout: libpq's own
+ * connect_timeout is per attempt and stage, and a frozen server must not
+ * hold a worker longer than the setting says.
+ */
+static int
+connect_within(int64_t deadline, char *why, size_t whylen)
+{
+	PostgresPollingStatusType st = PGRES_POLLING_WRITING;
+
+	if ((conn = PQconnectStartParams(keys, vals, 0)) == NULL) {
+		snprintf(why, whylen, "connect: out of memory");
+		return -1;
+	}
+	if (PQstatus(conn) == CONNECTION_BAD) {
+		reason(why, whylen, "connect", PQerrorMessage(conn));
+		return -1;
+	}
+	while (st != PGRES_POLLING_OK) {
+		if (st == PGRES_POLLING_FAILED) {
+			reason(why, whylen, "connect", PQerrorMessage(conn));
+			return -1;
+		}
+		if (wait_socket(deadline, st == PGRES_POLLING_WRITING) == -1) {
+			snprintf(why, whylen, "connect: no answer within %ld s",
+			    config_int(S_DB_CONNECT_TIMEOUT));
+			return -1;
+		}
+		st = PQconnectPoll(conn);
+	}
+	return 0;
+}
+
 /* Connects (behind the gate), applies the schema, prepares statements. */
 static enum db_status
-ensure(char *why, size_t whylen)
+ensure(int64_t deadline, char *why, size_t whylen)
 {
 	int64_t now;
 
 	if (conn != NULL)
 		return DB_OK;
-	now = now_ms();
+	now = db_now_ms();
 	if (now - last_attempt_ms < config_int(S_DB_RETRY_INTERVAL)) {
 		snprintf(why, whylen, "database unavailable; next attempt in %lld ms",
 		    (long long)(config_int(S_DB_RETRY_INTERVAL) - (now - last_attempt_ms)));
 		return DB_UNAVAILABLE;
 	}
 	last_attempt_ms = now;
-	conn = PQconnectdbParams(keys, vals, 0);
-	if (conn == NULL) {
-		snprintf(why, whylen, "connect: out of memory");
-		return DB_FAILED;
-	}
-	if (PQstatus(conn) != CONNECTION_OK) {
-		reason(why, whylen, "connect", PQerrorMessage(conn));
+	if (connect_within(min64(now + config_int(S_DB_CONNECT_TIMEOUT) * 1000, deadline),
+	    why, whylen) == -1) {
 		metrics_db_error(M_DBERR_CONNECT);
 		goto fail;
 	}
@@ -152,43 +213,24 @@ fail:
 	return DB_FAILED;
 }
 
-/* Waits for the socket until the deadline; 0 ready, -1 timeout or error. */
-static int
-wait_socket(int64_t deadline)
-{
-	struct pollfd pfd = { .fd = PQsocket(conn), .events = POLLIN };
-	int64_t left;
-	int rc;
-
-	for (;;) {
-		left = deadline - now_ms();
-		if (left <= 0)
-			return -1;
-		rc = poll(&pfd, 1, (int)left);
-		if (rc > 0)
-			return 0;
-		if (rc == 0 || errno != EINTR)
-			return -1;
-	}
-}
-
 /*
  * Sends one single-row query and reads its one bigint, with a client-side
  * deadline so that a frozen server cannot hold the caller.
  */
 static enum db_status
 query_bigint(const char *stmt, const char *sql, int nparams,
-    const char *const *params, int64_t *out, char *why, size_t whylen)
+    const char *const *params, int64_t limit, int64_t *out, char *why,
+    size_t whylen)
 {
 	int64_t deadline;
 	PGresult *res = NULL, *r;
 	enum db_status st = DB_FAILED;
 	int sent;
 
-	if ((st = ensure(why, whylen)) != DB_OK)
+	if ((st = ensure(limit, why, whylen)) != DB_OK)
 		return st;
 	st = DB_FAILED;
-	deadline = now_ms() + config_int(S_DB_STATEMENT_TIMEOUT);
+	deadline = min64(db_now_ms() + config_int(S_DB_STATEMENT_TIMEOUT), limit);
 	if (config_int(S_DB_PREPARED))
 		sent = PQsendQueryPrepared(conn, stmt, nparams, params, NULL, NULL, 0);
 	else
@@ -198,9 +240,9 @@ query_bigint(const char *stmt, const char *sql, int nparams,
 		goto out;
 	}
 	while (PQisBusy(conn)) {
-		if (wait_socket(deadline) == -1) {
-			snprintf(why, whylen, "query: no answer within %ld ms",
-			    config_int(S_DB_STATEMENT_TIMEOUT));
+		if (wait_socket(deadline, 0) == -1) {
+			snprintf(why, whylen, "query: no answer within the deadline "
+			    "(statement timeout %ld ms)", config_int(S_DB_STATEMENT_TIMEOUT));
 			metrics_db_error(M_DBERR_TIMEOUT);
 			goto out;
 		}
@@ -238,7 +280,7 @@ out:
 }
 
 enum db_status
-db_increment(int64_t k, int64_t *after, char *why, size_t whylen)
+db_increment(int64_t k, int64_t deadline, int64_t *after, char *why, size_t whylen)
 {
 	char kbuf[24];
 	const char *params[1] = { kbuf };
@@ -246,18 +288,29 @@ db_increment(int64_t k, int64_t *after, char *why, size_t whylen)
 
 	snprintf(kbuf, sizeof(kbuf), "%lld", (long long)k);
 	pthread_mutex_lock(&db_lock);
-	st = query_bigint(STMT_INCREMENT, sql_increment, 1, params, after, why, whylen);
+	if (db_now_ms() >= deadline) {
+		pthread_mutex_unlock(&db_lock);
+		snprintf(why, whylen, "deadline passed while waiting for the connection");
+		return DB_UNAVAILABLE;
+	}
+	st = query_bigint(STMT_INCREMENT, sql_increment, 1, params, deadline, after,
+	    why, whylen);
 	pthread_mutex_unlock(&db_lock);
 	return st;
 }
 
 enum db_status
-db_read(int64_t *value, char *why, size_t whylen)
+db_read(int64_t deadline, int64_t *value, char *why, size_t whylen)
 {
 	enum db_status st;
 
 	pthread_mutex_lock(&db_lock);
-	st = query_bigint(STMT_READ, sql_read, 0, NULL, value, why, whylen);
+	if (db_now_ms() >= deadline) {
+		pthread_mutex_unlock(&db_lock);
+		snprintf(why, whylen, "deadline passed while waiting for the connection");
+		return DB_UNAVAILABLE;
+	}
+	st = query_bigint(STMT_READ, sql_read, 0, NULL, deadline, value, why, whylen);
 	pthread_mutex_unlock(&db_lock);
 	return st;
 }

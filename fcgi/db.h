@@ -14,9 +14,16 @@ enum db_status {
 /* Builds the connection parameters from the settings; call once at start. */
 void	db_init(void);
 
+/* Milliseconds on the clock the deadlines below use (CLOCK_MONOTONIC). */
+int64_t	db_now_ms(void);
+
+/* The latest a request arriving now may be answered: connect + statement timeouts. */
+int64_t	db_request_deadline(int64_t arrival_ms);
+
 /*
  * Each call below is safe from any thread (one mutex guards the
- * connection) and returns within connect timeout + statement timeout.
+ * connection) and returns by the deadline (db_now_ms() clock), cutting a
+ * connect or a query short if need be.
  * When not connected it first tries to connect, at most once per retry
  * interval; on success the schema is applied and statements prepared.
  * On DB_FAILED the connection has been dropped and why names the cause
@@ -24,9 +31,10 @@ void	db_init(void);
  */
 
 /* Adds k to the counter, durably; *after is the committed new value. */
-enum db_status	db_increment(int64_t k, int64_t *after, char *why, size_t whylen);
+enum db_status	db_increment(int64_t k, int64_t deadline, int64_t *after, char *why,
+		    size_t whylen);
 /* Reads the counter without changing it. */
-enum db_status	db_read(int64_t *value, char *why, size_t whylen);
+enum db_status	db_read(int64_t deadline, int64_t *value, char *why, size_t whylen);
 
 /* Counts successful (re)connections since start, for logs and metrics. */
 unsigned long	db_connects(void);

@@ -127,7 +127,7 @@ do_pings(struct response *res, const char *reqid)
 	int64_t n;
 	enum db_status st;
 
-	if ((st = db_read(&n, why, sizeof(why))) != DB_OK)
+	if ((st = db_read(db_request_deadline(db_now_ms()), &n, why, sizeof(why))) != DB_OK)
 		db_down(res, reqid, st, why);
 	else
 		json(res, 200, "{\"pings\": %" PRId64 "}\n", n);
@@ -140,7 +140,7 @@ do_ready(struct response *res, const char *reqid)
 	int64_t n;
 	enum db_status st;
 
-	if ((st = db_read(&n, why, sizeof(why))) == DB_OK) {
+	if ((st = db_read(db_request_deadline(db_now_ms()), &n, why, sizeof(why))) == DB_OK) {
 		json(res, 200, "{\"status\": \"ready\", \"database\": \"connected\"}\n");
 		return;
 	}

@@ -252,10 +252,13 @@ sub load {
 			my $end = time + $secs;
 			for (1 .. $n) {
 				last if time > $end;
+				my $t0 = time;
 				my $r = $ua->get($url);
 				my $body = $r->{content} // '';
 				$body =~ s/\n/\\n/g;
-				print $out "$r->{status}\t$body\n";
+				$body =~ s/\t/ /g;
+				print $out $o{timed} ? sprintf("%s\t%s\t%.3f\n", $r->{status}, $body, time - $t0)
+				    : "$r->{status}\t$body\n";
 			}
 			close $out;
 			POSIX::_exit(0);

@@ -1,0 +1,94 @@
+# Process faults under load: workers killed, nginx reloaded, the launcher
+# stopped, the shared volume broken, the token endpoint down and back.
+use strict;
+use warnings;
+use lib 't/lib';
+use Test::More;
+use File::Path qw(remove_tree);
+use Time::HiRes qw(time sleep);
+use PP qw(wait_until slurp);
+use Faults;
+use AuthStack;
+
+my $pp = PP->new(start => 0, env => { PING_PONG_WORKERS => 2 });
+my $shared = $pp->dir . '/shared';
+$pp->{env}{PING_PONG_SHARED_VOLUME_PATH} = $shared;
+$pp->start;
+for my $name ('worker SIGKILL, repeatedly', 'all workers SIGKILL') {
+	my $r = Faults::under_load($pp, seconds => 5, fault => sub { $Faults::SCENARIO{$name}->($pp) });
+	Faults::check($r, $name, allow_other => 1);
+	is(scalar(grep { $_ != 200 && $_ != 502 && $_ != 503 && $_ != 599 } keys %{ $r->{status} }), 0,
+	    "$name: a killed worker's requests get 502 at worst");
+}
+
+# nginx reload under load: no failed request. (Each request on a fresh
+# connection: see t/30-scale-out.t on keep-alive and closing servers.)
+my $r = Faults::under_load($pp, seconds => 4, keep_alive => 0, fault => sub {
+	my ($npid) = slurp($pp->dir . '/run/nginx.pid') =~ /(\d+)/;
+	kill 'HUP', $npid;
+	sleep 1;
+	kill 'HUP', $npid;
+});
+Faults::check($r, 'nginx reload');
+is($r->{uncertain}, 0, 'nginx reload: not one failed request');
+
+# The shared volume becomes unusable under load, then comes back.
+$r = Faults::under_load($pp, seconds => 5, fault => sub {
+	rename $shared, "$shared.away" or die "rename: $!";
+	open my $fh, '>', $shared or die;	# a file where the directory was
+	close $fh;
+	sleep 2;
+	unlink $shared;
+});
+Faults::check($r, 'shared volume unusable');
+is($r->{uncertain}, 0, 'shared volume: every pong still succeeded');
+my @lines = grep { /shared volume .*cannot/ } split /\n/, $pp->log;
+ok(@lines >= 1 && @lines <= 2, scalar(@lines) . ' clear log line(s), one per worker at most');
+ok(wait_until(3, sub { slurp("$shared/ping_pong_counter.txt") =~ /^\d+\n$/ }), 'the file is written again once the directory is back');
+
+# SIGTERM to the launcher under load: in-flight requests finish (or get a
+# clean 503), and nothing is left running.
+my $file = $pp->dir . '/term.load';
+my $kid = fork // die;
+if ($kid == 0) {
+	my @res = $pp->load(clients => 6, requests => 100000, seconds => 4, keep_alive => 0);
+	open my $fh, '>', $file or POSIX::_exit(1);
+	print $fh "$_->[0]\t$_->[1]\n" for @res;
+	close $fh;
+	POSIX::_exit(0);
+}
+sleep 1;
+my $t0 = time;
+ok($pp->stop, 'the launcher stops on SIGTERM under load');
+ok(time - $t0 < 10, sprintf('within %.1f s', time - $t0));
+waitpid($kid, 0);
+my @res = map { chomp; [split /\t/, $_, 2] } do { open my $fh, '<', $file or die; <$fh> };
+my @cut = grep { $_->[0] == 599 && $_->[1] !~ /Could not connect|Connection refused/ } @res;
+is(scalar @cut, 0, 'no request cut off without an answer') or diag explain [@cut[0 .. 3]];
+is(scalar(grep { $_->[0] != 200 && $_->[0] != 503 && $_->[0] != 599 } @res), 0, 'answers were 200 or a clean 503');
+is_deeply($pp->{leftover}, [], 'nothing left running');
+is($pp->{last_exit} >> 8, 0, 'exit status 0');
+$pp->teardown;
+
+# The token endpoint goes down and comes back while queries flow through 8080.
+my ($ap, $aad, $prom) = AuthStack::start(token_mode => 'ok 3');
+ok(wait_until(5, sub { $ap->auth_get('/health')->{status} == 200 }), 'the proxy has a token');
+my (%st, $t_back);
+my $end = time + 12;
+my $down_at = time + 2;
+my $up_at = time + 7;
+my $mode = 'up';
+while (time < $end) {
+	if ($mode eq 'up' && time > $down_at) { $aad->set_token('status 503'); $mode = 'down' }
+	if ($mode eq 'down' && time > $up_at) { $aad->set_token('ok 3'); $mode = 'back'; $t_back = time }
+	my $s = $ap->auth_get('/api/v1/query?query=up')->{status};
+	$st{$mode}{$s}++;
+	sleep 0.05;
+}
+is(join(',', keys %{ $st{up} }), '200', 'before the outage every query succeeds');
+ok($st{down}{503}, 'once the token expires during the outage: 503s');
+is(join(',', grep { $_ != 200 && $_ != 503 } keys %{ $st{down} }), '', 'never anything but 200 or 503');
+ok(wait_until(1, sub { $ap->auth_get('/api/v1/query?query=up')->{status} == 200 }), 'queries flow again after the endpoint returns');
+ok($st{back}{200}, 'and did within the run');
+
+done_testing;
