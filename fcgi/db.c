@@ -225,7 +225,7 @@ query_bigint(const char *stmt, const char *sql, int nparams,
 	int64_t deadline;
 	PGresult *res = NULL, *r;
 	enum db_status st = DB_FAILED;
-	int sent;
+	int sent, failed = 0;
 
 	if ((st = ensure(limit, why, whylen)) != DB_OK)
 		return st;
@@ -239,27 +239,41 @@ query_bigint(const char *stmt, const char *sql, int nparams,
 		reason(why, whylen, "send", PQerrorMessage(conn));
 		goto out;
 	}
-	while (PQisBusy(conn)) {
-		if (wait_socket(deadline, 0) == -1) {
-			snprintf(why, whylen, "query: no answer within the deadline "
-			    "(statement timeout %ld ms)", config_int(S_DB_STATEMENT_TIMEOUT));
-			metrics_db_error(M_DBERR_TIMEOUT);
-			goto out;
+	/*
+	 * Read every result up to ReadyForQuery, each wait bounded by the
+	 * deadline. With the extended protocol the server sends the row and
+	 * CommandComplete before it commits at Sync: a TUPLES_OK followed by
+	 * an error (a shutdown, a lost connection) means the commit did not
+	 * happen, or may not have, so the number must not be handed out.
+	 */
+	for (;;) {
+		while (PQisBusy(conn)) {
+			if (wait_socket(deadline, 0) == -1) {
+				snprintf(why, whylen, "query: no answer within the deadline "
+				    "(statement timeout %ld ms)", config_int(S_DB_STATEMENT_TIMEOUT));
+				metrics_db_error(M_DBERR_TIMEOUT);
+				goto out;
+			}
+			if (!PQconsumeInput(conn)) {
+				reason(why, whylen, "query", PQerrorMessage(conn));
+				goto out;
+			}
 		}
-		if (!PQconsumeInput(conn)) {
-			reason(why, whylen, "query", PQerrorMessage(conn));
-			goto out;
-		}
-	}
-	while ((r = PQgetResult(conn)) != NULL) {
-		if (res == NULL)
+		if ((r = PQgetResult(conn)) == NULL)
+			break;
+		if (res == NULL && PQresultStatus(r) == PGRES_TUPLES_OK) {
 			res = r;
-		else
-			PQclear(r);
+			continue;
+		}
+		if (!failed)
+			reason(why, whylen, res != NULL ? "commit" : "query",
+			    PQresultErrorMessage(r));
+		failed = 1;
+		PQclear(r);
 	}
-	if (PQresultStatus(res) != PGRES_TUPLES_OK) {
-		reason(why, whylen, "query", res != NULL ?
-		    PQresultErrorMessage(res) : PQerrorMessage(conn));
+	if (failed || res == NULL || PQstatus(conn) != CONNECTION_OK) {
+		if (!failed)
+			reason(why, whylen, "query", PQerrorMessage(conn));
 		goto out;
 	}
 	if (PQntuples(res) != 1 || PQgetisnull(res, 0, 0)) {
