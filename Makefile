@@ -36,7 +36,7 @@ LOG_OBJ = $(LOG_SRC:%.c=$(BUILD)/%.o)
 
 PROGS	= $(BUILD)/pingpong-worker $(BUILD)/pingpong-authproxy $(BUILD)/pingpong-logoutput
 
-.PHONY: all deps run test bench clean
+.PHONY: all deps run test bench fuzz valgrind soak clean
 all: $(PROGS)
 
 deps:
@@ -79,6 +79,27 @@ bench:
 	@tools/deps build run test bench
 	@$(MAKE) --no-print-directory all
 	tools/bench
+
+# libFuzzer harnesses for every parser of outside input, each for
+# FUZZ_SECONDS on the committed corpus (new finds go to build/fuzz/).
+FUZZ_SECONDS ?= 20
+FUZZ_CC = clang -std=c11 -D_GNU_SOURCE -g -O1 -fsanitize=fuzzer,address,undefined -Icommon -Ifcgi -Iauthproxy -Ilogoutput
+fuzz:
+	@tools/deps build fuzz
+	@mkdir -p build/fuzz
+	$(FUZZ_CC) -o build/fuzz/dotenv fuzz/fuzz_dotenv.c common/dotenv.c
+	$(FUZZ_CC) -o build/fuzz/accept fuzz/fuzz_accept.c fcgi/negotiate.c
+	$(FUZZ_CC) -o build/fuzz/token fuzz/fuzz_token.c authproxy/tokenparse.c -ljansson
+	$(FUZZ_CC) -o build/fuzz/counterfile fuzz/fuzz_counterfile.c logoutput/source.c \
+	    common/config.c common/dotenv.c common/log.c -lcurl -ljansson
+	@for f in dotenv accept token counterfile; do \
+	    mkdir -p build/fuzz/$$f.new; \
+	    echo "fuzz: $$f for $(FUZZ_SECONDS) s"; \
+	    build/fuzz/$$f -max_total_time=$(FUZZ_SECONDS) -max_len=4096 \
+	        build/fuzz/$$f.new fuzz/corpus/$$f 2>build/fuzz/$$f.log || \
+	        { tail -40 build/fuzz/$$f.log; exit 1; }; \
+	    grep -E '^#[0-9]+.*DONE' build/fuzz/$$f.log || tail -2 build/fuzz/$$f.log; \
+	done
 
 clean:
 	rm -rf build
