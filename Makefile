@@ -101,6 +101,17 @@ fuzz:
 	    grep -E '^#[0-9]+.*DONE' build/fuzz/$$f.log || tail -2 build/fuzz/$$f.log; \
 	done
 
+# The core tests with every worker and helper under valgrind; any invalid
+# access or definite leak fails.
+VALGRIND_TESTS ?= t/01-http.t t/03-restart.t t/04-no-database.t t/10-authproxy-credentials.t t/14-log-output.t
+valgrind: deps
+	@tools/deps valgrind
+	@$(MAKE) --no-print-directory all
+	rm -rf build/valgrind && mkdir -p build/valgrind
+	PP_WRAP=$(CURDIR)/tools/valgrind-wrap PP_VALGRIND_DIR=$(CURDIR)/build/valgrind PP_TIMEOUT_MULT=10 \
+	    prove $(VALGRIND_TESTS)
+	tools/valgrind-check build/valgrind
+
 clean:
 	rm -rf build
 
