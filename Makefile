@@ -80,6 +80,11 @@ bench:
 	@$(MAKE) --no-print-directory all
 	tools/bench
 
+# The fault scenarios in a loop for SOAK_MINUTES (default 10).
+soak: deps
+	@$(MAKE) --no-print-directory all
+	tools/soak
+
 # libFuzzer harnesses for every parser of outside input, each for
 # FUZZ_SECONDS on the committed corpus (new finds go to build/fuzz/).
 FUZZ_SECONDS ?= 20
