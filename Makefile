@@ -36,7 +36,7 @@ LOG_OBJ = $(LOG_SRC:%.c=$(BUILD)/%.o)
 
 PROGS	= $(BUILD)/pingpong-worker $(BUILD)/pingpong-authproxy $(BUILD)/pingpong-logoutput
 
-.PHONY: all deps run test bench fuzz valgrind soak clean
+.PHONY: all deps run test bench fuzz valgrind soak image-test clean
 all: $(PROGS)
 
 deps:
@@ -79,6 +79,12 @@ bench:
 	@tools/deps build run test bench
 	@$(MAKE) --no-print-directory all
 	tools/bench
+
+# The container image built and run for real with podman, and the compose
+# file brought up through podman's Docker API (tools/image-test).
+image-test: deps
+	@tools/deps image
+	tools/image-test
 
 # The fault scenarios in a loop for SOAK_MINUTES (default 10).
 soak: deps

@@ -67,6 +67,8 @@ sub new {
 		log_port => free_port(),
 		env	=> $o{env} || {},
 		owner	=> $$,
+		pg_port	=> $o{pg_tcp} ? free_port() : 5432,	# pg_tcp: also on 127.0.0.1
+		pg_tcp	=> $o{pg_tcp},
 	}, $class;
 	push @LIVE, $self;
 	$self->pg_start if $self->{db};
@@ -76,6 +78,7 @@ sub new {
 
 sub dir { $_[0]{dir} }
 sub pgdir { "$_[0]{dir}/pg" }
+sub pg_port { $_[0]{pg_port} }
 sub app_port { $_[0]{app_port} }
 sub auth_port { $_[0]{auth_port} }
 sub log_port { $_[0]{log_port} }
@@ -92,6 +95,8 @@ sub run_tool {
 
 sub pg_start {
 	my ($self) = @_;
+	local $ENV{PG_PORT} = $self->{pg_port};
+	local $ENV{PG_LISTEN} = $self->{pg_tcp} ? '127.0.0.1' : '';
 	$self->run_tool("$ROOT/tools/pg", 'start', $self->pgdir);
 	$self->{pg_running} = 1;
 }
@@ -115,7 +120,7 @@ sub psql {
 	$db ||= 'pingpong';
 	my $bin = (sort glob('/usr/lib/postgresql/*/bin'))[-1];
 	my @as = $> == 0 ? ('runuser', '-u', 'postgres', '--') : ();
-	open my $fh, '-|', @as, "$bin/psql", '-X', '-h', $self->pgdir, '-U',
+	open my $fh, '-|', @as, "$bin/psql", '-X', '-h', $self->pgdir, '-p', $self->{pg_port}, '-U',
 	    'postgres', '-Atq', '-v', 'ON_ERROR_STOP=1', '-c', $sql, $db
 	    or die "psql: $!";
 	local $/;
@@ -142,7 +147,7 @@ sub launch_env {
 		LOG_APP_LOG_INTERVAL_SECONDS => 1,
 		PING_PONG_RUNTIME_DIR	=> "$self->{dir}/run",
 		PING_PONG_DB_HOST	=> $self->pgdir,
-		PING_PONG_DB_PORT	=> 5432,
+		PING_PONG_DB_PORT	=> $self->{pg_port},
 		PING_PONG_WORKERS	=> 2,
 		PING_PONG_ACCESS_LOG	=> 'off',
 		PP_BUILD		=> $BUILD,
