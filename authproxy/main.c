@@ -139,23 +139,12 @@ handle(FCGX_Request *req)
 int
 main(int argc, char *argv[])
 {
-	char err[512], note[256];
+	char note[256];
+	int rc;
 	enum cred_kind kind;
 
-	if (argc > 2 || (argc == 2 && strcmp(argv[1], "--check-config") != 0 &&
-	    strcmp(argv[1], "--print-config") != 0)) {
-		fprintf(stderr, "usage: pingpong-authproxy [--check-config | --print-config]\n");
-		return 2;
-	}
-	if (config_load(CF_AUTH | CF_LAUNCH, err, sizeof(err)) == -1) {
-		fprintf(stderr, "pingpong: configuration error: %s\n", err);
-		return 2;
-	}
-	if (argc == 2) {
-		if (strcmp(argv[1], "--print-config") == 0)
-			config_print(stdout, CF_AUTH | CF_LAUNCH);
-		return 0;
-	}
+	if ((rc = config_main(argc, argv, CF_AUTH | CF_LAUNCH)) != -1)
+		return rc;
 	log_init("authproxy", (enum log_level)config_int(S_LOG_LEVEL));
 	fcgiserve_block_signals();
 	if (curl_global_init(CURL_GLOBAL_DEFAULT) != 0)

@@ -325,3 +325,27 @@ config_print(FILE *fp, unsigned owners)
 			fprintf(fp, "%s=%s\n", rows[i].env, config_str(i));
 	}
 }
+
+int
+config_main(int argc, char *argv[], unsigned owners)
+{
+	char err[512];
+
+	if (argc > 2 || (argc == 2 && strcmp(argv[1], "--check-config") != 0 &&
+	    strcmp(argv[1], "--print-config") != 0)) {
+		fprintf(stderr, "usage: %s [--check-config | --print-config]\n"
+		    "  Runs under spawn-fcgi (the listen socket is fd 0); settings come\n"
+		    "  from the environment and ./.env (README.md, Configuration).\n", argv[0]);
+		return 2;
+	}
+	if (config_load(owners, err, sizeof(err)) == -1) {
+		fprintf(stderr, "pingpong: configuration error: %s\n", err);
+		return 2;
+	}
+	if (argc == 2) {
+		if (strcmp(argv[1], "--print-config") == 0)
+			config_print(stdout, owners);
+		return 0;
+	}
+	return -1;
+}

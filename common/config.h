@@ -70,6 +70,14 @@ long	config_int(enum setting);	/* numbers, ports, booleans (0/1) */
 int	config_is_set(enum setting);	/* given explicitly (env or .env) */
 const char *config_env_name(enum setting);
 
+/*
+ * The command line every program shares: no argument (serve),
+ * --check-config or --print-config. Loads and validates the owners'
+ * settings; a bad one is one line on stderr and exit status 2. Returns -1
+ * when the program should go on and serve, else the status to exit with.
+ */
+int	config_main(int argc, char *argv[], unsigned owners);
+
 /* Prints NAME=value for the owners' rows, secrets masked. */
 void	config_print(FILE *, unsigned owners);
 

@@ -13,32 +13,13 @@
 #include "routes.h"
 #include "sharedfile.h"
 
-static void
-usage(void)
-{
-	fprintf(stderr, "usage: pingpong-worker [--check-config | --print-config]\n"
-	    "  Run under spawn-fcgi (the listen socket is fd 0); settings come\n"
-	    "  from the environment and ./.env (see README.md).\n");
-	exit(2);
-}
-
 int
 main(int argc, char *argv[])
 {
-	char err[512];
+	int rc;
 
-	if (argc > 2 || (argc == 2 && strcmp(argv[1], "--check-config") != 0 &&
-	    strcmp(argv[1], "--print-config") != 0))
-		usage();
-	if (config_load(CF_APP | CF_LAUNCH, err, sizeof(err)) == -1) {
-		fprintf(stderr, "pingpong: configuration error: %s\n", err);
-		return 2;
-	}
-	if (argc == 2) {
-		if (strcmp(argv[1], "--print-config") == 0)
-			config_print(stdout, CF_APP | CF_LAUNCH);
-		return 0;
-	}
+	if ((rc = config_main(argc, argv, CF_APP | CF_LAUNCH)) != -1)
+		return rc;
 	log_init("worker", (enum log_level)config_int(S_LOG_LEVEL));
 
 	/*

@@ -203,11 +203,37 @@ family(struct out *o, const char *name, const char *type, const char *help)
 	put(o, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);
 }
 
+/*
+ * Writes one histogram series: cumulative buckets ending in +Inf, _sum and
+ * _count. labels is "" or "name=\"value\"," (with the trailing comma).
+ */
+static void
+histogram(struct out *o, const char *name, const char *labels,
+    const uint64_t *buckets, const double *le, size_t n, double sum)
+{
+	uint64_t cum = 0;
+	size_t llen = strlen(labels);
+
+	for (size_t b = 0; b <= n; b++) {
+		cum += LOAD(buckets[b]);
+		if (b < n)
+			put(o, "%s_bucket{%sle=\"%g\"} %llu\n", name, labels, le[b],
+			    (unsigned long long)cum);
+		else
+			put(o, "%s_bucket{%sle=\"+Inf\"} %llu\n", name, labels,
+			    (unsigned long long)cum);
+	}
+	/* _sum and _count take the labels without the trailing comma. */
+	put(o, "%s_sum%s%.*s%s %.9g\n", name, llen ? "{" : "", (int)(llen ? llen - 1 : 0),
+	    labels, llen ? "}" : "", sum);
+	put(o, "%s_count%s%.*s%s %llu\n", name, llen ? "{" : "", (int)(llen ? llen - 1 : 0),
+	    labels, llen ? "}" : "", (unsigned long long)cum);
+}
+
 size_t
 metrics_render(char *buf, size_t cap)
 {
 	struct out o = { buf, cap, 0 };
-	uint64_t cum;
 	int live = 0;
 
 	if (m == NULL) {
@@ -230,20 +256,11 @@ metrics_render(char *buf, size_t cap)
 		}
 	family(&o, "pingpong_request_duration_seconds", "histogram", "Time from accept to the end of the answer, by route.");
 	for (int r = 0; r < M_ROUTE__MAX; r++) {
-		cum = 0;
-		for (size_t b = 0; b <= NDUR; b++) {
-			cum += LOAD(m->dur_bucket[r][b]);
-			if (b < NDUR)
-				put(&o, "pingpong_request_duration_seconds_bucket{route=\"%s\",le=\"%g\"} %llu\n",
-				    route_names[r], dur_le[b], (unsigned long long)cum);
-			else
-				put(&o, "pingpong_request_duration_seconds_bucket{route=\"%s\",le=\"+Inf\"} %llu\n",
-				    route_names[r], (unsigned long long)cum);
-		}
-		put(&o, "pingpong_request_duration_seconds_sum{route=\"%s\"} %.9f\n",
-		    route_names[r], LOAD(m->dur_sum_ns[r]) / 1e9);
-		put(&o, "pingpong_request_duration_seconds_count{route=\"%s\"} %llu\n",
-		    route_names[r], (unsigned long long)cum);
+		char labels[64];
+
+		snprintf(labels, sizeof(labels), "route=\"%s\",", route_names[r]);
+		histogram(&o, "pingpong_request_duration_seconds", labels, m->dur_bucket[r],
+		    dur_le, NDUR, LOAD(m->dur_sum_ns[r]) / 1e9);
 	}
 	family(&o, "pingpong_db_reconnects_total", "counter", "Database connections made again after one was lost or failed.");
 	put(&o, "pingpong_db_reconnects_total %llu\n", (unsigned long long)LOAD(m->db_reconnects));
@@ -256,18 +273,8 @@ metrics_render(char *buf, size_t cap)
 	family(&o, "pingpong_counter_value", "gauge", "The largest committed counter value the workers have seen.");
 	put(&o, "pingpong_counter_value %lld\n", (long long)LOAD(m->counter_value));
 	family(&o, "pingpong_increment_batch_size", "histogram", "Pongs served by one UPDATE statement.");
-	cum = 0;
-	for (size_t b = 0; b <= NBATCH; b++) {
-		cum += LOAD(m->batch_bucket[b]);
-		if (b < NBATCH)
-			put(&o, "pingpong_increment_batch_size_bucket{le=\"%g\"} %llu\n", batch_le[b],
-			    (unsigned long long)cum);
-		else
-			put(&o, "pingpong_increment_batch_size_bucket{le=\"+Inf\"} %llu\n",
-			    (unsigned long long)cum);
-	}
-	put(&o, "pingpong_increment_batch_size_sum %llu\n", (unsigned long long)LOAD(m->batch_sum));
-	put(&o, "pingpong_increment_batch_size_count %llu\n", (unsigned long long)cum);
+	histogram(&o, "pingpong_increment_batch_size", "", m->batch_bucket, batch_le,
+	    NBATCH, (double)LOAD(m->batch_sum));
 	for (int i = 0; i < MAX_WORKERS; i++) {
 		int32_t pid = LOAD(m->workers[i]);
 
