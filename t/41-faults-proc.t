@@ -34,9 +34,15 @@ is($r->{uncertain}, 0, 'nginx reload: not one failed request');
 
 # The shared volume becomes unusable under load, then comes back.
 $r = Faults::under_load($pp, seconds => 5, fault => sub {
-	rename $shared, "$shared.away" or die "rename: $!";
-	open my $fh, '>', $shared or die;	# a file where the directory was
+	# A file where the directory was. The workers re-create a missing
+	# directory at once, so swap the file in with rename(2), retrying.
+	open my $fh, '>', "$shared.file" or die;
 	close $fh;
+	for my $try (1 .. 20) {
+		rename $shared, "$shared.away$try" if -d $shared;
+		last if rename "$shared.file", $shared;
+	}
+	ok(-f $shared, 'the shared directory is now a file');
 	sleep 2;
 	unlink $shared;
 });
