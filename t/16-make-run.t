@@ -13,7 +13,7 @@ use PP qw(free_port wait_until);
 my $copy = tempdir('pingpong-run-XXXXXX', TMPDIR => 1, CLEANUP => !$ENV{KEEP_TMP});
 chmod 0755, $copy;
 system("cd $PP::ROOT && git ls-files -z | xargs -0 cp --parents -t $copy") == 0 or die 'copy failed';
-system("cp -r $PP::ROOT/$PP::BUILD $copy/build") == 0 or die 'copy of the build failed';
+system("mkdir -p $copy/$PP::BUILD && cp -r $PP::ROOT/$PP::BUILD/. $copy/$PP::BUILD/") == 0 or die 'copy of the build failed';
 my $port = free_port();
 my $ua = HTTP::Tiny->new(timeout => 10);
 
