@@ -3,6 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <curl/curl.h>
 #include <fcgiapp.h>
@@ -156,6 +157,6 @@ main(int argc, char *argv[])
 	refresher_start(kind, note);
 	upstream_start();
 	fcgiserve_run(2, handle, 1000);
-	curl_global_cleanup();
-	return 0;
+	/* _exit: the refresh and reader threads still run (see fcgi/main.c). */
+	_exit(0);
 }

@@ -116,6 +116,8 @@ counter_next(int64_t *n, char *why, size_t whylen)
 	while (!self.done) {
 		if (!leader_busy)
 			lead();
+		else if (self.taken)	/* its batch is in the database: wait for it */
+			pthread_cond_wait(&q_done, &q_lock);
 		else if (pthread_cond_timedwait(&q_done, &q_lock, &until) == ETIMEDOUT &&
 		    !self.taken && !self.done) {
 			/* Still queued at its deadline: give up; no number was used. */

@@ -7,6 +7,7 @@
 #include <string.h>
 #include <sys/random.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <curl/curl.h>
 #include <fcgiapp.h>
@@ -134,6 +135,6 @@ main(int argc, char *argv[])
 		fatal("pthread_create: %s", strerror(errno));
 	pthread_detach(tid);
 	fcgiserve_run(4, handle, 3000);
-	curl_global_cleanup();
-	return 0;
+	/* _exit: the refresh and reader threads still run (see fcgi/main.c). */
+	_exit(0);
 }
