@@ -35,11 +35,27 @@ set(enum setting s)
 	return *config_str(s) != '\0';
 }
 
+/* 0 when the tenant, the client and `third' are all set; else -1 and a note. */
+static int
+need(char *note, size_t notelen, const char *what, enum setting third)
+{
+	const enum setting s[3] = { S_AZURE_TENANT_ID, S_AZURE_CLIENT_ID, third };
+
+	for (int i = 0; i < 3; i++)
+		if (!set(s[i])) {
+			snprintf(note, notelen, "%s needs AZURE_TENANT_ID, AZURE_CLIENT_ID "
+			    "and %s; %s is missing", what, config_env_name(third),
+			    config_env_name(s[i]));
+			return -1;
+		}
+	return 0;
+}
+
 enum cred_kind
 cred_select(char *note, size_t notelen)
 {
 	const char *want = config_str(S_AUTH_CREDENTIAL);
-	int tenant = set(S_AZURE_TENANT_ID), client = set(S_AZURE_CLIENT_ID);
+	int client = set(S_AZURE_CLIENT_ID);
 	int secret = set(S_AZURE_CLIENT_SECRET), file = set(S_AZURE_FEDERATED_TOKEN_FILE);
 
 	*note = '\0';
@@ -47,13 +63,8 @@ cred_select(char *note, size_t notelen)
 		return CRED_NONE;
 	if (strcmp(want, "client_secret") == 0 ||
 	    (strcmp(want, "auto") == 0 && secret)) {
-		if (!tenant || !client || !secret) {
-			snprintf(note, notelen, "client secret needs AZURE_TENANT_ID, "
-			    "AZURE_CLIENT_ID and AZURE_CLIENT_SECRET; %s is missing",
-			    !tenant ? "AZURE_TENANT_ID" : !client ? "AZURE_CLIENT_ID" :
-			    "AZURE_CLIENT_SECRET");
+		if (need(note, notelen, "client secret", S_AZURE_CLIENT_SECRET) == -1)
 			return CRED_NONE;
-		}
 		if (file)
 			snprintf(note, notelen, "both AZURE_CLIENT_SECRET and "
 			    "AZURE_FEDERATED_TOKEN_FILE are set; using the client secret");
@@ -61,13 +72,8 @@ cred_select(char *note, size_t notelen)
 	}
 	if (strcmp(want, "workload_identity") == 0 ||
 	    (strcmp(want, "auto") == 0 && file)) {
-		if (!tenant || !client || !file) {
-			snprintf(note, notelen, "workload identity needs AZURE_TENANT_ID, "
-			    "AZURE_CLIENT_ID and AZURE_FEDERATED_TOKEN_FILE; %s is missing",
-			    !tenant ? "AZURE_TENANT_ID" : !client ? "AZURE_CLIENT_ID" :
-			    "AZURE_FEDERATED_TOKEN_FILE");
+		if (need(note, notelen, "workload identity", S_AZURE_FEDERATED_TOKEN_FILE) == -1)
 			return CRED_NONE;
-		}
 		return CRED_WORKLOAD_IDENTITY;
 	}
 	if (strcmp(want, "managed_identity") == 0 || client ||
