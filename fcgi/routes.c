@@ -1,5 +1,6 @@
 /* routes.c: maps method and path to a handler and writes the response. */
 #include <inttypes.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -90,12 +91,54 @@ json(struct response *res, int status, const char *fmt, ...)
 	va_end(ap);
 }
 
+/*
+ * Database failures are logged once per outage and reason: a worker retries
+ * every 500 ms while the database is down, and the same line each time
+ * would drown the log. The recovery is logged once too.
+ */
+static pthread_mutex_t	 report_lock = PTHREAD_MUTEX_INITIALIZER;
+static char		 last_why[256];
+static int		 failing;
+static unsigned long	 repeats;
+
+static void
+db_failed(const char *reqid, const char *why)
+{
+	pthread_mutex_lock(&report_lock);
+	if (strcmp(why, last_why) != 0) {
+		log_warning(reqid, "database: %s", why);
+		snprintf(last_why, sizeof(last_why), "%s", why);
+	} else {
+		repeats++;
+		log_debug(reqid, "database: %s (again)", why);
+	}
+	__atomic_store_n(&failing, 1, __ATOMIC_RELAXED);
+	pthread_mutex_unlock(&report_lock);
+}
+
+/* Called after each success; costs one relaxed load unless an outage ends. */
+static void
+db_ok(void)
+{
+	if (!__atomic_load_n(&failing, __ATOMIC_RELAXED))
+		return;
+	pthread_mutex_lock(&report_lock);
+	if (failing) {
+		log_info(NULL, "database: reachable again (%lu repeated failures "
+		    "not logged)", repeats);
+		failing = 0;
+		repeats = 0;
+		last_why[0] = '\0';
+	}
+	pthread_mutex_unlock(&report_lock);
+}
+
 static void
 db_down(struct response *res, const char *reqid, enum db_status st,
     const char *why)
 {
 	if (st == DB_FAILED)
-		log_warning(reqid, "database: %s", why);
+		db_failed(reqid, why);
 	json(res, 503, "{\"error\": \"database unavailable\"}\n");
 	res->retry = 1;
 }
@@ -111,6 +154,7 @@ do_pingpong(struct response *res, const char *reqid, const char *accept)
 		db_down(res, reqid, st, why);
 		return;
 	}
+	db_ok();
 	if (accept_prefers_json(accept)) {
 		json(res, 200, "{\"message\": \"pong %" PRId64 "\"}\n", n);
 		return;
@@ -127,10 +171,12 @@ do_pings(struct response *res, const char *reqid)
 	int64_t n;
 	enum db_status st;
 
-	if ((st = db_read(db_request_deadline(db_now_ms()), &n, why, sizeof(why))) != DB_OK)
+	if ((st = db_read(db_request_deadline(db_now_ms()), &n, why, sizeof(why))) != DB_OK) {
 		db_down(res, reqid, st, why);
-	else
-		json(res, 200, "{\"pings\": %" PRId64 "}\n", n);
+		return;
+	}
+	db_ok();
+	json(res, 200, "{\"pings\": %" PRId64 "}\n", n);
 }
 
 static void
@@ -141,11 +187,12 @@ do_ready(struct response *res, const char *reqid)
 	enum db_status st;
 
 	if ((st = db_read(db_request_deadline(db_now_ms()), &n, why, sizeof(why))) == DB_OK) {
+		db_ok();
 		json(res, 200, "{\"status\": \"ready\", \"database\": \"connected\"}\n");
 		return;
 	}
 	if (st == DB_FAILED)
-		log_warning(reqid, "database: %s", why);
+		db_failed(reqid, why);
 	json(res, 503, "{\"status\": \"not ready\", \"database\": \"unavailable\"}\n");
 }
 

@@ -33,5 +33,11 @@ my $max = (sort { $b <=> $a } @$n)[0];
 ok($max < $counter, "every N ($max) is below the counter ($counter)");
 ok($counter - (@$n + 1) <= $status{503}, 'the counter exceeds the 200s by no more than the uncertain requests');
 like($pp->log, qr/WARNING worker\[\d+\] .*database: /, 'the outage was logged');
+# Each worker retries every 500 ms while the database is down: the same
+# failure is logged once per worker, not once per attempt.
+my @warn = map { /database: (.*)/ } grep { /WARNING worker\[\d+\] .*database: / } split /\n/, $pp->log;
+my %reasons = map { s/\d+//gr => 1 } @warn;
+ok(@warn <= 3 * keys %reasons, scalar(@warn) . ' warning lines for ' . scalar(keys %reasons) . ' distinct failures, at most one per worker each');
+like($pp->log, qr/INFO worker\[\d+\] database: reachable again \(\d+ repeated failures not logged\)/, 'and the recovery once');
 
 done_testing;
