@@ -61,6 +61,7 @@ static const struct row rows[S__MAX] = {
 	[S_LISTEN_ADDRESS] =	{ "PING_PONG_LISTEN_ADDRESS", T_STR, "0.0.0.0", 0, 0, CF_LAUNCH, 0 },
 	[S_ACCESS_LOG] =	{ "PING_PONG_ACCESS_LOG", T_BOOL, "on", 0, 0, CF_LAUNCH, 0 },
 	[S_NGINX_USER] =	{ "PING_PONG_NGINX_USER", T_STR, "www-data", 0, 0, CF_LAUNCH, 0 },
+	[S_NGINX_WORKERS] =	{ "PING_PONG_NGINX_WORKERS", T_INT, "2", 1, 64, CF_LAUNCH, 0 },
 	[S_AUTH_PORT] =		{ "AUTH_PROXY_PORT", T_PORT, "8080", 1, 65535, CF_AUTH | CF_LAUNCH, 0 },
 	[S_AUTH_PROMETHEUS_URL] = { "AUTH_PROXY_PROMETHEUS_URL", T_URL, NULL, 0, 0, CF_AUTH | CF_LAUNCH, 0 },
 	[S_AUTH_SCOPE] =	{ "AUTH_PROXY_SCOPE", T_STR, "https://prometheus.monitor.azure.com/.default", 0, 0, CF_AUTH, 0 },

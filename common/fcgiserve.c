@@ -9,7 +9,6 @@
 #include "fcgiserve.h"
 #include "log.h"
 
-static pthread_mutex_t	accept_lock = PTHREAD_MUTEX_INITIALIZER;
 static volatile int	stopping;
 static int		inflight;	/* requests between accept and finish */
 static fcgi_handler	handle;
@@ -37,12 +36,15 @@ serve(void *arg)
 	(void)arg;
 	if (FCGX_InitRequest(&req, 0, 0) != 0)
 		fatal("FCGX_InitRequest failed");
+	/*
+	 * No accept lock: Linux wakes one thread per connection, and with
+	 * nginx's kept-alive connections FCGX_Accept_r mostly reads the next
+	 * request of this thread's connection, which must not hold up others.
+	 */
 	while (!stopping) {
-		pthread_mutex_lock(&accept_lock);
-		rc = stopping ? -1 : FCGX_Accept_r(&req);
+		rc = FCGX_Accept_r(&req);
 		if (rc == 0)
 			__atomic_add_fetch(&inflight, 1, __ATOMIC_SEQ_CST);
-		pthread_mutex_unlock(&accept_lock);
 		if (rc < 0) {
 			if (!stopping)
 				log_error(NULL, "FastCGI accept failed (%d); exiting", rc);
