@@ -1,14 +1,41 @@
-/* fcgiserve.c: accept threads, a signal-waiting main thread, and draining on stop. */
+/* fcgiserve.c: serving threads over an epoll set of idle connections, a signal-waiting main thread, and draining on stop. */
 #include <errno.h>
+#include <fcntl.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/epoll.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "fcgiserve.h"
 #include "log.h"
 
+/*
+ * nginx keeps its FastCGI connections open between requests
+ * (fastcgi_keep_conn), which saves a connect, an accept and a close per
+ * request.  libfcgi reads a connection's next request with a blocking
+ * read, so a thread that waited on its connection would be held by it
+ * even while idle, and a new connection could find every thread held.
+ * Instead, idle connections wait in one epoll set: a thread takes one
+ * that has a request (EPOLLONESHOT: one thread per connection), serves
+ * it, and puts it back.  Threads are needed for requests in progress only.
+ *
+ * libfcgi has no accessor for a request's connection: its descriptor is
+ * read from FCGX_Request.ipcFd (fcgiapp.h, stable since libfcgi 2.4).
+ */
+#define LISTEN_FD	0	/* spawn-fcgi's listening socket */
+
+struct conn {
+	FCGX_Request	 req;
+	struct conn	*prev, *next;	/* the open connections (reachable for valgrind) */
+};
+
+static pthread_mutex_t	conns_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct conn	*conns;
+static int		epfd = -1;
+static int		listen_tag;	/* epoll's data.ptr for the listening socket */
 static volatile int	stopping;
 static int		inflight;	/* requests between accept and finish */
 static fcgi_handler	handle;
@@ -27,36 +54,104 @@ fcgiserve_block_signals(void)
 	signal(SIGPIPE, SIG_IGN);
 }
 
+static struct conn *
+conn_new(void)
+{
+	struct conn *c;
+
+	if ((c = calloc(1, sizeof(*c))) == NULL)
+		return NULL;
+	if (FCGX_InitRequest(&c->req, LISTEN_FD, 0) != 0) {
+		free(c);
+		return NULL;
+	}
+	pthread_mutex_lock(&conns_lock);
+	if ((c->next = conns) != NULL)
+		conns->prev = c;
+	conns = c;
+	pthread_mutex_unlock(&conns_lock);
+	return c;
+}
+
+static void
+conn_free(struct conn *c)
+{
+	pthread_mutex_lock(&conns_lock);
+	if (c->prev != NULL)
+		c->prev->next = c->next;
+	else
+		conns = c->next;
+	if (c->next != NULL)
+		c->next->prev = c->prev;
+	pthread_mutex_unlock(&conns_lock);
+	FCGX_Free(&c->req, 1);	/* closes the connection */
+	free(c);
+}
+
+/* (Re)arms fd for one more wake-up of one thread; -1 on failure. */
+static int
+arm(int fd, void *tag)
+{
+	struct epoll_event ev = { .events = EPOLLIN | EPOLLONESHOT, .data.ptr = tag };
+
+	if (epoll_ctl(epfd, EPOLL_CTL_MOD, fd, &ev) == 0)
+		return 0;
+	/* New, or a number reused after libfcgi closed the old connection. */
+	return errno == ENOENT ? epoll_ctl(epfd, EPOLL_CTL_ADD, fd, &ev) : -1;
+}
+
+/*
+ * Serves the request waiting on c (a new connection when c is a fresh one:
+ * FCGX_Accept_r accepts it), then puts the connection back to wait.
+ */
+static void
+serve_one(struct conn *c)
+{
+	/*
+	 * When the connection was closed by nginx, FCGX_Accept_r tries the
+	 * (non-blocking) listening socket instead: it may come back with a
+	 * new connection, or with EAGAIN.
+	 */
+	if (FCGX_Accept_r(&c->req) != 0) {
+		conn_free(c);
+		return;
+	}
+	__atomic_add_fetch(&inflight, 1, __ATOMIC_SEQ_CST);
+	handle(&c->req);
+	FCGX_Finish_r(&c->req);
+	__atomic_sub_fetch(&inflight, 1, __ATOMIC_SEQ_CST);
+	if (c->req.ipcFd < 0 || arm(c->req.ipcFd, c) == -1)
+		conn_free(c);	/* not kept by nginx (or cannot wait): done */
+}
+
 static void *
 serve(void *arg)
 {
-	FCGX_Request req;
-	int rc;
+	struct epoll_event ev;
+	struct conn *c;
+	int n;
 
 	(void)arg;
-	if (FCGX_InitRequest(&req, 0, 0) != 0)
-		fatal("FCGX_InitRequest failed");
-	/*
-	 * No accept lock: Linux wakes one thread per connection, and with
-	 * nginx's kept-alive connections FCGX_Accept_r mostly reads the next
-	 * request of this thread's connection, which must not hold up others.
-	 */
 	while (!stopping) {
-		rc = FCGX_Accept_r(&req);
-		if (rc == 0)
-			__atomic_add_fetch(&inflight, 1, __ATOMIC_SEQ_CST);
-		if (rc < 0) {
-			if (!stopping)
-				log_error(NULL, "FastCGI accept failed (%d); exiting", rc);
-			break;
+		if ((n = epoll_wait(epfd, &ev, 1, -1)) <= 0) {
+			if (n == 0 || errno == EINTR)
+				continue;
+			log_error(NULL, "epoll_wait: %s; exiting", strerror(errno));
+			exit(1);	/* multiwatch starts a fresh process */
 		}
-		handle(&req);
-		FCGX_Finish_r(&req);
-		__atomic_sub_fetch(&inflight, 1, __ATOMIC_SEQ_CST);
+		if (ev.data.ptr != &listen_tag) {
+			serve_one(ev.data.ptr);
+			continue;
+		}
+		/* Let another thread take the next connection meanwhile. */
+		c = conn_new();
+		if (arm(LISTEN_FD, &listen_tag) == -1)
+			fatal("epoll_ctl on the listening socket: %s", strerror(errno));
+		if (c == NULL)
+			log_error(NULL, "out of memory for a connection; it waits");
+		else
+			serve_one(c);
 	}
-	FCGX_Free(&req, 1);
-	if (!stopping)
-		exit(1);	/* multiwatch starts a fresh process */
 	return NULL;
 }
 
@@ -78,11 +173,17 @@ void
 fcgiserve_run(int nthreads, fcgi_handler handler, long drain_ms)
 {
 	pthread_t tid;
-	int sig;
+	int sig, fl;
 
 	handle = handler;
 	if (FCGX_Init() != 0)
 		fatal("FCGX_Init failed");
+	/* Threads woken for the same new connection: one accepts, the others get EAGAIN. */
+	if ((fl = fcntl(LISTEN_FD, F_GETFL)) == -1 ||
+	    fcntl(LISTEN_FD, F_SETFL, fl | O_NONBLOCK) == -1)
+		fatal("the listening socket (fd 0, from spawn-fcgi): %s", strerror(errno));
+	if ((epfd = epoll_create1(EPOLL_CLOEXEC)) == -1 || arm(LISTEN_FD, &listen_tag) == -1)
+		fatal("epoll: %s", strerror(errno));
 	for (int i = 0; i < nthreads; i++) {
 		if ((errno = pthread_create(&tid, NULL, serve, NULL)) != 0)
 			fatal("pthread_create: %s", strerror(errno));
