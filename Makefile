@@ -20,7 +20,8 @@ LDFLAGS	+= -pthread $(SANFLAGS)
 
 COMMON_SRC = common/log.c common/dotenv.c common/config.c common/fcgiserve.c
 WORKER_SRC = fcgi/main.c fcgi/routes.c fcgi/db.c fcgi/counter.c \
-	     fcgi/negotiate.c fcgi/sharedfile.c fcgi/metrics.c
+	     fcgi/negotiate.c fcgi/sharedfile.c fcgi/metrics.c \
+	     fcgi/leadergate.c
 WORKER_LIBS = -lfcgi -lpq
 
 COMMON_OBJ = $(COMMON_SRC:%.c=$(BUILD)/%.o)
@@ -48,7 +49,7 @@ $(BUILD)/sql.c: sql/schema.sql sql/increment.sql sql/read.sql sql/embed.awk
 
 $(BUILD)/%.o: %.c
 	@mkdir -p $(@D)
-	$(CC) $(CFLAGS) -MMD -MP -c -o $@ $<
+	$(CC) $(CFLAGS) -Ifcgi -MMD -MP -c -o $@ $<
 
 $(BUILD)/sql.o: $(BUILD)/sql.c
 	$(CC) $(CFLAGS) -c -o $@ $<
@@ -70,8 +71,14 @@ run: deps
 	@$(MAKE) --no-print-directory all
 	exec tools/run
 
+# Test helpers in C (t/c/), built into $(BUILD)/t/.
+$(BUILD)/t/gate-check: $(BUILD)/t/c/gate-check.o $(BUILD)/fcgi/leadergate.o \
+    $(BUILD)/common/config.o $(BUILD)/common/dotenv.o $(BUILD)/common/log.o
+	@mkdir -p $(@D)
+	$(CC) $(LDFLAGS) -o $@ $^
+
 test: deps
-	@$(MAKE) --no-print-directory all
+	@$(MAKE) --no-print-directory all $(BUILD)/t/gate-check
 	PP_BUILD=$(BUILD) prove -r -j2 --timer t/
 
 # Throughput and latency against the limits measured in the same run.

@@ -156,7 +156,7 @@ main(int argc, char *argv[])
 	log_info(NULL, "credential: %s", cred_name(kind));
 	refresher_start(kind, note);
 	upstream_start();
-	fcgiserve_run(2, handle, 1000);
+	fcgiserve_run(2, handle, NULL, 1000);
 	/* _exit: the refresh and reader threads still run (see fcgi/main.c). */
 	_exit(0);
 }

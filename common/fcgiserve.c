@@ -19,8 +19,10 @@
  * read, so a thread that waited on its connection would be held by it
  * even while idle, and a new connection could find every thread held.
  * Instead, idle connections wait in one epoll set: a thread takes one
- * that has a request (EPOLLONESHOT: one thread per connection), serves
- * it, and puts it back.  Threads are needed for requests in progress only.
+ * that has a request (EPOLLONESHOT: one thread per connection), and the
+ * connection goes back once the request is answered, by this thread or
+ * (deferred) by another.  Threads only read and dispatch: the worker's
+ * pongs wait for the database on its database thread, not on these.
  *
  * libfcgi has no accessor for a request's connection: its descriptor is
  * read from FCGX_Request.ipcFd (fcgiapp.h, stable since libfcgi 2.4).
@@ -28,7 +30,7 @@
 #define LISTEN_FD	0	/* spawn-fcgi's listening socket */
 
 struct conn {
-	FCGX_Request	 req;
+	FCGX_Request	 req;		/* first: fcgiserve_finish gets c back */
 	struct conn	*prev, *next;	/* the open connections (reachable for valgrind) */
 };
 
@@ -39,6 +41,7 @@ static int		listen_tag;	/* epoll's data.ptr for the listening socket */
 static volatile int	stopping;
 static int		inflight;	/* requests between accept and finish */
 static fcgi_handler	handle;
+static fcgi_deferring_handler handle_deferring;
 static sigset_t		stop_signals;
 
 void
@@ -101,56 +104,74 @@ arm(int fd, void *tag)
 }
 
 /*
- * Serves the request waiting on c (a new connection when c is a fresh one:
- * FCGX_Accept_r accepts it), then puts the connection back to wait.
+ * Reads the request waiting on c (on a fresh c, FCGX_Accept_r accepts a
+ * new connection first); 0, or -1 when the connection is gone (then freed).
  */
-static void
-serve_one(struct conn *c)
+static int
+take(struct conn *c)
 {
 	/*
 	 * When the connection was closed by nginx, FCGX_Accept_r tries the
 	 * (non-blocking) listening socket instead: it may come back with a
 	 * new connection, or with EAGAIN.
 	 */
-	if (FCGX_Accept_r(&c->req) != 0) {
-		conn_free(c);
-		return;
-	}
-	__atomic_add_fetch(&inflight, 1, __ATOMIC_SEQ_CST);
-	handle(&c->req);
+	if (FCGX_Accept_r(&c->req) == 0)
+		return 0;
+	conn_free(c);
+	return -1;
+}
+
+/* Ends c's request and puts the connection back to wait for the next. */
+static void
+put_back(struct conn *c)
+{
 	FCGX_Finish_r(&c->req);
-	__atomic_sub_fetch(&inflight, 1, __ATOMIC_SEQ_CST);
 	if (c->req.ipcFd < 0 || arm(c->req.ipcFd, c) == -1)
 		conn_free(c);	/* not kept by nginx (or cannot wait): done */
+	__atomic_sub_fetch(&inflight, 1, __ATOMIC_SEQ_CST);
+}
+
+void
+fcgiserve_finish(FCGX_Request *req)
+{
+	put_back((struct conn *)req);	/* req is the first member */
 }
 
 static void *
 serve(void *arg)
 {
-	struct epoll_event ev;
+	struct epoll_event ev[16];
 	struct conn *c;
 	int n;
 
 	(void)arg;
 	while (!stopping) {
-		if ((n = epoll_wait(epfd, &ev, 1, -1)) <= 0) {
+		if ((n = epoll_wait(epfd, ev, 16, -1)) <= 0) {
 			if (n == 0 || errno == EINTR)
 				continue;
 			log_error(NULL, "epoll_wait: %s; exiting", strerror(errno));
 			exit(1);	/* multiwatch starts a fresh process */
 		}
-		if (ev.data.ptr != &listen_tag) {
-			serve_one(ev.data.ptr);
-			continue;
+		for (int i = 0; i < n; i++) {
+			if ((c = ev[i].data.ptr) == (void *)&listen_tag) {
+				/* Let another thread take the next connection meanwhile. */
+				c = conn_new();
+				if (arm(LISTEN_FD, &listen_tag) == -1)
+					fatal("epoll_ctl on the listening socket: %s", strerror(errno));
+				if (c == NULL) {
+					log_error(NULL, "out of memory for a connection; it waits");
+					continue;
+				}
+			}
+			if (take(c) != 0)
+				continue;
+			__atomic_add_fetch(&inflight, 1, __ATOMIC_SEQ_CST);
+			if (handle_deferring == NULL)
+				handle(&c->req);
+			else if (handle_deferring(&c->req))
+				continue;	/* c belongs to whoever finishes it */
+			put_back(c);
 		}
-		/* Let another thread take the next connection meanwhile. */
-		c = conn_new();
-		if (arm(LISTEN_FD, &listen_tag) == -1)
-			fatal("epoll_ctl on the listening socket: %s", strerror(errno));
-		if (c == NULL)
-			log_error(NULL, "out of memory for a connection; it waits");
-		else
-			serve_one(c);
 	}
 	return NULL;
 }
@@ -170,12 +191,14 @@ drain(long max_ms)
 }
 
 void
-fcgiserve_run(int nthreads, fcgi_handler handler, long drain_ms)
+fcgiserve_run(int nthreads, fcgi_handler handler, fcgi_deferring_handler deferring,
+    long drain_ms)
 {
 	pthread_t tid;
 	int sig, fl;
 
 	handle = handler;
+	handle_deferring = deferring;
 	if (FCGX_Init() != 0)
 		fatal("FCGX_Init failed");
 	/* Threads woken for the same new connection: one accepts, the others get EAGAIN. */

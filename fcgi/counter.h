@@ -1,24 +1,44 @@
-/* counter.h: hands out pong numbers, combining concurrent increments into one statement. */
+/* counter.h: the worker's database thread: the pongs waiting share one statement. */
 #ifndef PP_COUNTER_H
 #define PP_COUNTER_H
 
 #include <stdint.h>
 #include <stddef.h>
+#include <time.h>
 
 #include "db.h"
 
+enum job_kind {
+	JOB_PONG,	/* takes the next number */
+	JOB_READ,	/* reads the count (/pings, /health/ready) */
+};
+
+/* One request that needs the database; made by the caller, answered by done. */
+struct job {
+	struct job	*next;
+	enum job_kind	 kind;
+	int64_t		 deadline;	/* db_now_ms() clock: arrival + timeouts */
+	void		*ctx;		/* the caller's: the request */
+	/*
+	 * Called on the database thread with the outcome: for a pong, n is
+	 * its number, committed; for a read, the count.  DB_FAILED (why
+	 * filled) goes to one job per failure, so it is logged once; the
+	 * others get DB_UNAVAILABLE.  A failed statement's numbers are never
+	 * handed out.  done owns the job from then on.
+	 */
+	void		(*done)(struct job *, enum db_status st, int64_t n, const char *why);
+};
+
+/* Starts the database thread. */
 void	counter_init(void);
 
 /*
- * Takes the next number for one pong: *n was the counter's value before
- * this request's share of the increment, and it is committed when DB_OK is
- * returned.  Requests that wait while another thread is in the database
- * are served together by the next statement (UPDATE ... + k), each getting
- * its own number in arrival order.  DB_FAILED (why filled) is returned to
- * exactly one caller per failed statement, so the failure is logged once;
- * the others of that batch get DB_UNAVAILABLE.  A failed batch's numbers
- * are never handed out.
+ * Queues a job.  The database thread takes every job waiting when it is
+ * free: the pongs among them (up to PING_PONG_BATCH_MAX) share one
+ * statement, UPDATE ... + k, and get its k numbers in arrival order; the
+ * reads share one read.  No timer and no added wait: a job alone goes
+ * straight through.  A job still queued at its deadline gets DB_UNAVAILABLE.
  */
-enum db_status	counter_next(int64_t *n, char *why, size_t whylen);
+void	counter_submit(struct job *j);
 
 #endif

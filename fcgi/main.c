@@ -33,7 +33,7 @@ main(int argc, char *argv[])
 	db_init();
 	counter_init();
 	sharedfile_init();
-	fcgiserve_run((int)config_int(S_THREADS), routes_serve,
+	fcgiserve_run((int)config_int(S_THREADS), NULL, routes_serve,
 	    config_int(S_DB_CONNECT_TIMEOUT) * 1000 +
 	    config_int(S_DB_STATEMENT_TIMEOUT) + 1000);
 	db_close();

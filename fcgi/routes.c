@@ -9,6 +9,7 @@
 
 #include "counter.h"
 #include "db.h"
+#include "fcgiserve.h"
 #include "log.h"
 #include "metrics.h"
 #include "negotiate.h"
@@ -143,18 +144,15 @@ db_down(struct response *res, const char *reqid, enum db_status st,
 	res->retry = 1;
 }
 
+/* The answer of one pong numbered n (st: how its number went). */
 static void
-do_pingpong(struct response *res, const char *reqid, const char *accept)
+pong_answer(struct response *res, const char *reqid, const char *accept,
+    enum db_status st, int64_t n, const char *why)
 {
-	char why[256];
-	int64_t n;
-	enum db_status st;
-
-	if ((st = counter_next(&n, why, sizeof(why))) != DB_OK) {
+	if (st != DB_OK) {
 		db_down(res, reqid, st, why);
 		return;
 	}
-	db_ok();
 	if (accept_prefers_json(accept)) {
 		json(res, 200, "{\"message\": \"pong %" PRId64 "\"}\n", n);
 		return;
@@ -165,29 +163,20 @@ do_pingpong(struct response *res, const char *reqid, const char *accept)
 }
 
 static void
-do_pings(struct response *res, const char *reqid)
+pings_answer(struct response *res, const char *reqid, enum db_status st, int64_t n,
+    const char *why)
 {
-	char why[256];
-	int64_t n;
-	enum db_status st;
-
-	if ((st = db_read(db_request_deadline(db_now_ms()), &n, why, sizeof(why))) != DB_OK) {
+	if (st != DB_OK) {
 		db_down(res, reqid, st, why);
 		return;
 	}
-	db_ok();
 	json(res, 200, "{\"pings\": %" PRId64 "}\n", n);
 }
 
 static void
-do_ready(struct response *res, const char *reqid)
+ready_answer(struct response *res, const char *reqid, enum db_status st, const char *why)
 {
-	char why[256];
-	int64_t n;
-	enum db_status st;
-
-	if ((st = db_read(db_request_deadline(db_now_ms()), &n, why, sizeof(why))) == DB_OK) {
-		db_ok();
+	if (st == DB_OK) {
 		json(res, 200, "{\"status\": \"ready\", \"database\": \"connected\"}\n");
 		return;
 	}
@@ -215,38 +204,34 @@ method_bit(const char *m)
 	return 0;
 }
 
-static void
-dispatch(struct response *res, FCGX_Request *req, const char *reqid)
+/* The route of req when its method is allowed there; else res is the 404 or 405. */
+static int
+route_of(struct response *res, FCGX_Request *req)
 {
 	const char *method = FCGX_GetParam("REQUEST_METHOD", req->envp);
 	const char *path = FCGX_GetParam("DOCUMENT_URI", req->envp);
 	int r;
 
-	if (method == NULL)
-		method = "";
 	res->route = r = path != NULL ? find_route(path) : -1;
 	if (r < 0) {
 		json(res, 404, "{\"error\": \"not found\"}\n");
-		return;
+		return -1;
 	}
-	if ((routes[r].methods & method_bit(method)) == 0) {
+	if ((routes[r].methods & method_bit(method != NULL ? method : "")) == 0) {
 		json(res, 405, "{\"error\": \"method not allowed\"}\n");
 		res->allow = routes[r].allow;
-		return;
+		return -1;
 	}
-	switch ((enum route)r) {
-	case ROUTE_PINGPONG:
-	case ROUTE_ROOT:
-		do_pingpong(res, reqid, FCGX_GetParam("HTTP_ACCEPT", req->envp));
-		break;
-	case ROUTE_PINGS:
-		do_pings(res, reqid);
-		break;
+	return r;
+}
+
+/* The routes that need no database. */
+static void
+dispatch(struct response *res, enum route r)
+{
+	switch (r) {
 	case ROUTE_HEALTH:
 		json(res, 200, "{\"status\": \"ok\"}\n");
-		break;
-	case ROUTE_READY:
-		do_ready(res, reqid);
 		break;
 	case ROUTE_METRICS:
 		res->status = 200;
@@ -254,6 +239,10 @@ dispatch(struct response *res, FCGX_Request *req, const char *reqid)
 		if ((res->big = malloc(METRICS_MAX)) != NULL)
 			res->biglen = metrics_render(res->big, METRICS_MAX);
 		break;
+	case ROUTE_PINGPONG:
+	case ROUTE_ROOT:
+	case ROUTE_PINGS:
+	case ROUTE_READY:
 	case ROUTE__MAX:
 		break;
 	}
@@ -268,32 +257,90 @@ seconds_since(const struct timespec *t0)
 	return (double)(t1.tv_sec - t0->tv_sec) + (t1.tv_nsec - t0->tv_nsec) / 1e9;
 }
 
-void
-routes_serve(FCGX_Request *req)
+/* Writes res as req's answer (no body for HEAD), counts it, and resets res. */
+static void
+respond(FCGX_Request *req, struct response *res, const struct timespec *t0)
 {
-	struct response res = { .status = 500, .ctype = "application/json" };
-	const char *reqid = FCGX_GetParam("REQUEST_ID", req->envp);
 	const char *method = FCGX_GetParam("REQUEST_METHOD", req->envp);
-	struct timespec t0;
 
-	clock_gettime(CLOCK_MONOTONIC, &t0);
-	dispatch(&res, req, reqid);
 	FCGX_FPrintF(req->out, "Status: %d %s\r\nContent-Type: %s\r\n"
-	    "Cache-Control: no-store\r\n", res.status, reason_phrase(res.status),
-	    res.ctype);
-	if (res.allow != NULL)
-		FCGX_FPrintF(req->out, "Allow: %s\r\n", res.allow);
-	if (res.retry)
+	    "Cache-Control: no-store\r\n", res->status, reason_phrase(res->status),
+	    res->ctype);
+	if (res->allow != NULL)
+		FCGX_FPrintF(req->out, "Allow: %s\r\n", res->allow);
+	if (res->retry)
 		FCGX_FPrintF(req->out, "Retry-After: %s\r\n", RETRY_AFTER);
 	FCGX_PutS("\r\n", req->out);
 	if (method == NULL || strcmp(method, "HEAD") != 0) {
-		if (res.big != NULL)
-			FCGX_PutStr(res.big, (int)res.biglen, req->out);
+		if (res->big != NULL)
+			FCGX_PutStr(res->big, (int)res->biglen, req->out);
 		else
-			FCGX_PutS(res.body, req->out);
+			FCGX_PutS(res->body, req->out);
 	}
-	free(res.big);
-	if (res.route != ROUTE_METRICS)
-		metrics_request(res.route < 0 ? M_OTHER : route_metric[res.route],
-		    res.status, seconds_since(&t0));
+	free(res->big);
+	if (res->route != ROUTE_METRICS)
+		metrics_request(res->route < 0 ? M_OTHER : route_metric[res->route],
+		    res->status, seconds_since(t0));
+	*res = (struct response){ .status = 500, .ctype = "application/json" };
+}
+
+/* A request waiting for the database thread. */
+struct pending {
+	struct job	 job;		/* first: done gets it back */
+	FCGX_Request	*req;
+	enum route	 route;
+	struct timespec	 t0;
+};
+
+/* On the database thread: answers and ends the request. */
+static void
+db_done(struct job *j, enum db_status st, int64_t n, const char *why)
+{
+	struct pending *p = (struct pending *)j;
+	struct response res = { .status = 500, .ctype = "application/json", .route = p->route };
+	const char *reqid = FCGX_GetParam("REQUEST_ID", p->req->envp);
+
+	if (st == DB_OK)
+		db_ok();
+	if (p->route == ROUTE_PINGS)
+		pings_answer(&res, reqid, st, n, why);
+	else if (p->route == ROUTE_READY)
+		ready_answer(&res, reqid, st, why);
+	else
+		pong_answer(&res, reqid, FCGX_GetParam("HTTP_ACCEPT", p->req->envp), st, n, why);
+	respond(p->req, &res, &p->t0);
+	fcgiserve_finish(p->req);
+	free(p);
+}
+
+/*
+ * Answers what needs no database at once; hands pongs and reads to the
+ * database thread (returns 1: db_done answers them).
+ */
+int
+routes_serve(FCGX_Request *req)
+{
+	struct response res = { .status = 500, .ctype = "application/json" };
+	struct pending *p;
+	struct timespec t0;
+	int r;
+
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	r = route_of(&res, req);
+	if (r == ROUTE_PINGPONG || r == ROUTE_ROOT || r == ROUTE_PINGS || r == ROUTE_READY) {
+		if ((p = malloc(sizeof(*p))) != NULL) {
+			*p = (struct pending){ .req = req, .route = (enum route)r, .t0 = t0 };
+			p->job.kind = r == ROUTE_PINGS || r == ROUTE_READY ? JOB_READ : JOB_PONG;
+			p->job.deadline = db_request_deadline(db_now_ms());
+			p->job.done = db_done;
+			counter_submit(&p->job);
+			return 1;
+		}
+		log_error(FCGX_GetParam("REQUEST_ID", req->envp), "out of memory");
+		json(&res, 503, "{\"error\": \"out of memory\"}\n");
+		res.retry = 1;
+	} else if (r >= 0)
+		dispatch(&res, (enum route)r);
+	respond(req, &res, &t0);
+	return 0;
 }

@@ -4,7 +4,10 @@
 
 #include <fcgiapp.h>
 
-/* Answers one FastCGI request completely (headers and body). */
-void	routes_serve(FCGX_Request *req);
+/*
+ * Answers one FastCGI request completely (headers and body), now (0) or,
+ * when it needs the database, later from the database thread (1).
+ */
+int	routes_serve(FCGX_Request *req);
 
 #endif

@@ -134,7 +134,7 @@ main(int argc, char *argv[])
 	if ((errno = pthread_create(&tid, NULL, ticker, NULL)) != 0)
 		fatal("pthread_create: %s", strerror(errno));
 	pthread_detach(tid);
-	fcgiserve_run(4, handle, 3000);
+	fcgiserve_run(4, handle, NULL, 3000);
 	/* _exit: the refresh and reader threads still run (see fcgi/main.c). */
 	_exit(0);
 }

@@ -20,7 +20,6 @@ sub rendered { slurp($_[0]->dir . '/run/nginx.conf') }
 {
 	my $pp = PP->new(role => 'app');	# 2 workers x 32 threads, 2 nginx workers
 	like(rendered($pp), qr/^\s*worker_processes 2;/m, 'nginx runs PING_PONG_NGINX_WORKERS (2) workers');
-	like(rendered($pp), qr/^\s*keepalive 64;/m, 'each nginx worker keeps up to workers x threads (64) idle');
 	$pp->get('/pingpong') for 1 .. 20;
 	cmp_ok(fcgi_connections($pp), '>=', 1, 'an idle FastCGI connection stays open after the requests');
 	cmp_ok(fcgi_connections($pp), '<=', 2, 'sequential requests reuse it (at most one per nginx worker)');

@@ -1,0 +1,19 @@
+/* leadergate.h: one batch leader in the database at a time across the worker pool. */
+#ifndef PP_LEADERGATE_H
+#define PP_LEADERGATE_H
+
+#include <stdint.h>
+
+/* Maps <runtime dir>/leader.shm; without it each worker leads on its own. */
+void	leadergate_init(void);
+
+/*
+ * Waits until no other worker's leader is in the database, or until the
+ * deadline (db_now_ms() clock).  Returns 1 when the gate is held (give it
+ * back with leadergate_leave), 0 when there is no gate to hold, -1 at the
+ * deadline.
+ */
+int	leadergate_enter(int64_t deadline);
+void	leadergate_leave(void);
+
+#endif
