@@ -1,4 +1,4 @@
-/* fcgiserve.h: the FastCGI accept threads and clean stop shared by both programs. */
+/* fcgiserve.h: FastCGI request threads, deferred answers and a clean stop, shared by the three programs. */
 #ifndef PP_FCGISERVE_H
 #define PP_FCGISERVE_H
 

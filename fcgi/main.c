@@ -1,4 +1,4 @@
-/* main.c: the worker's start-up, its accept threads, and a clean stop on a signal. */
+/* main.c: the worker's start-up, its threads, and a clean stop on a signal. */
 #include <malloc.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -38,9 +38,9 @@ main(int argc, char *argv[])
 	    config_int(S_DB_STATEMENT_TIMEOUT) + 1000);
 	db_close();
 	/*
-	 * _exit, not exit: accept threads may still be running, and exit's
-	 * destructors (libpq's, libc's, the sanitizers') must not run under
-	 * them. Memory is checked by valgrind, which sees _exit too.
+	 * _exit, not exit: request and database threads may still be
+	 * running, and exit's destructors (libpq's, libc's, the sanitizers')
+	 * must not run under them. Memory is checked by valgrind, which sees _exit too.
 	 */
 	_exit(0);
 }
