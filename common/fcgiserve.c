@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
+#include <sys/resource.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -104,8 +105,42 @@ arm(int fd, void *tag)
 }
 
 /*
- * Reads the request waiting on c (on a fresh c, FCGX_Accept_r accepts a
- * new connection first); 0, or -1 when the connection is gone (then freed).
+ * A new connection with its first request read, or NULL: another thread
+ * took it (EAGAIN), or a failure, logged once until an accept works again.
+ * After a failure the thread pauses: the listening socket stays ready, and
+ * retrying at once would spin (out of descriptors, say).
+ */
+static struct conn *
+accept_one(void)
+{
+	static int failing;
+	struct timespec pause = { 0, 100 * 1000 * 1000 };
+	struct conn *c = conn_new();
+	int rc;
+
+	/* Let another thread take the next connection meanwhile. */
+	if (arm(LISTEN_FD, &listen_tag) == -1)
+		fatal("epoll_ctl on the listening socket: %s", strerror(errno));
+	rc = c == NULL ? -ENOMEM : FCGX_Accept_r(&c->req);
+	if (rc == 0) {
+		if (__atomic_exchange_n(&failing, 0, __ATOMIC_RELAXED))
+			log_info(NULL, "FastCGI: taking new connections again");
+		return c;
+	}
+	if (c != NULL)
+		conn_free(c);
+	if (rc == -EAGAIN || rc == -EWOULDBLOCK)
+		return NULL;
+	if (!__atomic_exchange_n(&failing, 1, __ATOMIC_RELAXED))
+		log_error(NULL, "FastCGI: cannot take a new connection (%s); "
+		    "retrying every 100 ms", rc > -4096 ? strerror(-rc) : "libfcgi error");
+	nanosleep(&pause, NULL);
+	return NULL;
+}
+
+/*
+ * Reads the next request on a kept connection: 0, or -1 when it is gone
+ * (then freed).
  */
 static int
 take(struct conn *c)
@@ -153,17 +188,8 @@ serve(void *arg)
 			exit(1);	/* multiwatch starts a fresh process */
 		}
 		for (int i = 0; i < n; i++) {
-			if ((c = ev[i].data.ptr) == (void *)&listen_tag) {
-				/* Let another thread take the next connection meanwhile. */
-				c = conn_new();
-				if (arm(LISTEN_FD, &listen_tag) == -1)
-					fatal("epoll_ctl on the listening socket: %s", strerror(errno));
-				if (c == NULL) {
-					log_error(NULL, "out of memory for a connection; it waits");
-					continue;
-				}
-			}
-			if (take(c) != 0)
+			c = ev[i].data.ptr;
+			if (c == (void *)&listen_tag ? (c = accept_one()) == NULL : take(c) != 0)
 				continue;
 			__atomic_add_fetch(&inflight, 1, __ATOMIC_SEQ_CST);
 			if (handle_deferring == NULL)
@@ -194,11 +220,20 @@ void
 fcgiserve_run(int nthreads, fcgi_handler handler, fcgi_deferring_handler deferring,
     long drain_ms)
 {
+	struct rlimit rl;
 	pthread_t tid;
 	int sig, fl;
 
 	handle = handler;
 	handle_deferring = deferring;
+	/*
+	 * Every kept connection is a descriptor: take all the hard limit
+	 * allows, so that a busy nginx never meets EMFILE first.
+	 */
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+		rl.rlim_cur = rl.rlim_max;
+		setrlimit(RLIMIT_NOFILE, &rl);
+	}
 	if (FCGX_Init() != 0)
 		fatal("FCGX_Init failed");
 	/* Threads woken for the same new connection: one accepts, the others get EAGAIN. */
