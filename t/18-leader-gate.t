@@ -2,12 +2,16 @@
 # killed while leading does not block the others, a wait ends at its
 # deadline, and a leader that wants the gate back at once waits for the
 # one already waiting (the kernel hands it over, oldest waiter first).
+# Then in a real pool: with two workers under load, no statement ever
+# waits for the row lock (the gate let it in after the other's commit),
+# while with group increments off (no gate) they do.
 use strict;
 use warnings;
 use lib 't/lib';
 use Test::More;
 use File::Temp qw(tempdir);
-use PP;
+use POSIX qw(_exit);
+use PP qw(wait_until);
 
 my $bin = "$PP::ROOT/$PP::BUILD/t/gate-check";
 ok(-x $bin, "$bin is built (make test builds it)") or BAIL_OUT('no gate-check');
@@ -36,5 +40,33 @@ $out = check('turns');
 like($out, qr/waiter entered: 1/, 'the waiter gets the gate when the holder leaves');
 my ($waited) = $out =~ /holder waited (\d+) ms to lead again/;
 cmp_ok($waited // 0, '>=', 250, "the holder, wanting it back at once, waited for the waiter's turn ($waited ms of its 300)");
+
+# Samples pg_stat_activity while 16 clients load a 2-worker pool: how many
+# samples saw a pingpong backend waiting for a lock.
+sub lock_waits {
+	my ($group) = @_;
+	my $pp = PP->new(role => 'app', env => { PING_PONG_WORKERS => 2, PING_PONG_GROUP_INCREMENTS => $group });
+	wait_until(10, sub { $pp->get('/health/ready')->{status} == 200 });
+	$pp->load(clients => 4, requests => 20);	# both workers connected
+	my $pid = fork // die;
+	if ($pid == 0) { $pp->load(clients => 16, requests => 100000, seconds => 4); _exit(0) }
+	sleep 1;
+	my ($samples, $waits) = (0, 0);
+	for (1 .. 60) {
+		my $n = $pp->psql(q{SELECT count(*) FROM pg_stat_activity WHERE application_name = 'pingpong' AND wait_event_type = 'Lock'});
+		$samples++;
+		$waits++ if $n > 0;
+		last if waitpid($pid, POSIX::WNOHANG()) == $pid;
+	}
+	waitpid($pid, 0);
+	$pp->teardown;
+	return ($samples, $waits);
+}
+
+my ($samples, $waits) = lock_waits('off');
+cmp_ok($waits, '>', 0, "no gate (group increments off), 2 workers: $waits of $samples samples saw a row-lock wait");
+($samples, $waits) = lock_waits('on');
+cmp_ok($samples, '>=', 10, "gate, 2 workers: $samples samples under load");
+is($waits, 0, 'gate, 2 workers: no statement ever waited for the row lock');
 
 done_testing;
