@@ -144,10 +144,8 @@ main(int argc, char *argv[])
 	int rc;
 	enum cred_kind kind;
 
-	if ((rc = config_main(argc, argv, CF_AUTH | CF_LAUNCH)) != -1)
+	if ((rc = fcgiserve_start(argc, argv, CF_AUTH | CF_LAUNCH, "authproxy")) != -1)
 		return rc;
-	log_init("authproxy", (enum log_level)config_int(S_LOG_LEVEL));
-	fcgiserve_block_signals();
 	if (curl_global_init(CURL_GLOBAL_DEFAULT) != 0)
 		fatal("curl_global_init failed");
 	kind = cred_select(note, sizeof(note));

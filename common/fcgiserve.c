@@ -1,7 +1,8 @@
-/* fcgiserve.c: serving threads over an epoll set of idle connections, a signal-waiting main thread, and draining on stop. */
+/* fcgiserve.c: the programs' shared start, request threads over an epoll set of idle connections, and draining on stop. */
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
+#include <stddef.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
@@ -10,6 +11,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "config.h"
 #include "fcgiserve.h"
 #include "log.h"
 
@@ -29,10 +31,12 @@
  * read from FCGX_Request.ipcFd (fcgiapp.h, stable since libfcgi 2.4).
  */
 #define LISTEN_FD	0	/* spawn-fcgi's listening socket */
+#define READY_MAX	16	/* connections one thread takes per wake-up */
 
 struct conn {
 	FCGX_Request	 req;		/* first: fcgiserve_finish gets c back */
 	struct conn	*prev, *next;	/* the open connections (reachable for valgrind) */
+	_Alignas(max_align_t) unsigned char scratch[FCGI_SCRATCH_MAX];
 };
 
 static pthread_mutex_t	conns_lock = PTHREAD_MUTEX_INITIALIZER;
@@ -45,9 +49,14 @@ static fcgi_handler	handle;
 static fcgi_deferring_handler handle_deferring;
 static sigset_t		stop_signals;
 
-void
-fcgiserve_block_signals(void)
+int
+fcgiserve_start(int argc, char *argv[], unsigned owners, const char *component)
 {
+	int rc;
+
+	if ((rc = config_main(argc, argv, owners)) != -1)
+		return rc;
+	log_init(component, (enum log_level)config_int(S_LOG_LEVEL));
 	sigemptyset(&stop_signals);
 	sigaddset(&stop_signals, SIGTERM);
 	sigaddset(&stop_signals, SIGINT);
@@ -56,6 +65,7 @@ fcgiserve_block_signals(void)
 	sigaddset(&stop_signals, SIGQUIT);
 	pthread_sigmask(SIG_BLOCK, &stop_signals, NULL);
 	signal(SIGPIPE, SIG_IGN);
+	return -1;
 }
 
 static struct conn *
@@ -160,10 +170,24 @@ take(struct conn *c)
 static void
 put_back(struct conn *c)
 {
+	static int warned;
+
 	FCGX_Finish_r(&c->req);
-	if (c->req.ipcFd < 0 || arm(c->req.ipcFd, c) == -1)
-		conn_free(c);	/* not kept by nginx (or cannot wait): done */
+	if (c->req.ipcFd < 0)
+		conn_free(c);		/* not kept by nginx */
+	else if (arm(c->req.ipcFd, c) == -1) {
+		if (!__atomic_exchange_n(&warned, 1, __ATOMIC_RELAXED))
+			log_warning(NULL, "epoll_ctl: %s; closing kept connections "
+			    "that cannot wait (said once)", strerror(errno));
+		conn_free(c);		/* nginx opens a new one */
+	}
 	__atomic_sub_fetch(&inflight, 1, __ATOMIC_SEQ_CST);
+}
+
+void *
+fcgiserve_scratch(FCGX_Request *req)
+{
+	return ((struct conn *)req)->scratch;
 }
 
 void
@@ -175,13 +199,13 @@ fcgiserve_finish(FCGX_Request *req)
 static void *
 serve(void *arg)
 {
-	struct epoll_event ev[16];
+	struct epoll_event ev[READY_MAX];
 	struct conn *c;
 	int n;
 
 	(void)arg;
 	while (!stopping) {
-		if ((n = epoll_wait(epfd, ev, 16, -1)) <= 0) {
+		if ((n = epoll_wait(epfd, ev, READY_MAX, -1)) <= 0) {
 			if (n == 0 || errno == EINTR)
 				continue;
 			log_error(NULL, "epoll_wait: %s; exiting", strerror(errno));

@@ -17,10 +17,21 @@ typedef int (*fcgi_deferring_handler)(FCGX_Request *);
 void	fcgiserve_finish(FCGX_Request *req);
 
 /*
- * Blocks the stop signals (TERM, INT, HUP, QUIT and USR1, multiwatch's
- * graceful signal) in every thread; call first, before any thread starts.
+ * FCGI_SCRATCH_MAX bytes (aligned for any type) that belong to req until
+ * it is finished: a deferring handler keeps its state there, with no
+ * allocation per request.
  */
-void	fcgiserve_block_signals(void);
+#define FCGI_SCRATCH_MAX	128
+void	*fcgiserve_scratch(FCGX_Request *req);
+
+/*
+ * The start every program shares: the command line and settings of the
+ * given owners (config_main), the log as component, and the stop signals
+ * (TERM, INT, HUP, QUIT and USR1, multiwatch's graceful signal) blocked in
+ * every thread.  Returns -1 when the program should go on and serve, else
+ * the status to exit with.  Call first, before any thread starts.
+ */
+int	fcgiserve_start(int argc, char *argv[], unsigned owners, const char *component);
 
 /*
  * Serves the listen socket on fd 0 (spawn-fcgi's) with nthreads threads

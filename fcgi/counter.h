@@ -18,7 +18,6 @@ struct job {
 	struct job	*next;
 	enum job_kind	 kind;
 	int64_t		 deadline;	/* db_now_ms() clock: arrival + timeouts */
-	void		*ctx;		/* the caller's: the request */
 	/*
 	 * Called on the database thread with the outcome: for a pong, n is
 	 * its number, committed; for a read, the count.  DB_FAILED (why

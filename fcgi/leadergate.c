@@ -115,7 +115,15 @@ leadergate_enter(int64_t deadline)
 		return 1;
 	case ETIMEDOUT:
 		return -1;
-	default:		/* e.g. ENOTRECOVERABLE: go without */
+	default:
+		/*
+		 * EINVAL: the kernel cannot time this lock on the monotonic
+		 * clock (before Linux 5.14); or ENOTRECOVERABLE.  Said once,
+		 * then this worker's statements queue on the row lock instead.
+		 */
+		log_warning(NULL, "leader gate: cannot wait for it (%s); this "
+		    "worker's batches no longer wait for the others'", strerror(rc));
+		g = NULL;
 		return 0;
 	}
 }

@@ -9,7 +9,8 @@ void	leadergate_init(void);
 
 /*
  * Waits until no other worker's leader is in the database, or until the
- * deadline (db_now_ms() clock).  Returns 1 when the gate is held (give it
+ * deadline (db_now_ms() clock).  Called by the worker's database thread
+ * only.  Returns 1 when the gate is held (give it
  * back with leadergate_leave), 0 when there is no gate to hold, -1 at the
  * deadline.
  */

@@ -19,16 +19,13 @@ main(int argc, char *argv[])
 {
 	int rc;
 
-	if ((rc = config_main(argc, argv, CF_APP | CF_LAUNCH)) != -1)
+	if ((rc = fcgiserve_start(argc, argv, CF_APP | CF_LAUNCH, "worker")) != -1)
 		return rc;
-	log_init("worker", (enum log_level)config_int(S_LOG_LEVEL));
-
 	/*
 	 * Threads mostly wait; one malloc arena per thread would only grow the
 	 * resident set (README: RSS per worker).
 	 */
 	mallopt(M_ARENA_MAX, 1);
-	fcgiserve_block_signals();
 	metrics_open();
 	db_init();
 	counter_init();

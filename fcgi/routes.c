@@ -284,13 +284,14 @@ respond(FCGX_Request *req, struct response *res, const struct timespec *t0)
 	*res = (struct response){ .status = 500, .ctype = "application/json" };
 }
 
-/* A request waiting for the database thread. */
+/* A request waiting for the database thread; kept in its scratch space. */
 struct pending {
 	struct job	 job;		/* first: done gets it back */
 	FCGX_Request	*req;
 	enum route	 route;
 	struct timespec	 t0;
 };
+_Static_assert(sizeof(struct pending) <= FCGI_SCRATCH_MAX, "struct pending outgrew FCGI_SCRATCH_MAX");
 
 /* On the database thread: answers and ends the request. */
 static void
@@ -309,8 +310,7 @@ db_done(struct job *j, enum db_status st, int64_t n, const char *why)
 	else
 		pong_answer(&res, reqid, FCGX_GetParam("HTTP_ACCEPT", p->req->envp), st, n, why);
 	respond(p->req, &res, &p->t0);
-	fcgiserve_finish(p->req);
-	free(p);
+	fcgiserve_finish(p->req);	/* p goes with it */
 }
 
 /*
@@ -328,18 +328,15 @@ routes_serve(FCGX_Request *req)
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	r = route_of(&res, req);
 	if (r == ROUTE_PINGPONG || r == ROUTE_ROOT || r == ROUTE_PINGS || r == ROUTE_READY) {
-		if ((p = malloc(sizeof(*p))) != NULL) {
-			*p = (struct pending){ .req = req, .route = (enum route)r, .t0 = t0 };
-			p->job.kind = r == ROUTE_PINGS || r == ROUTE_READY ? JOB_READ : JOB_PONG;
-			p->job.deadline = db_request_deadline(db_now_ms());
-			p->job.done = db_done;
-			counter_submit(&p->job);
-			return 1;
-		}
-		log_error(FCGX_GetParam("REQUEST_ID", req->envp), "out of memory");
-		json(&res, 503, "{\"error\": \"out of memory\"}\n");
-		res.retry = 1;
-	} else if (r >= 0)
+		p = fcgiserve_scratch(req);
+		*p = (struct pending){ .req = req, .route = (enum route)r, .t0 = t0 };
+		p->job.kind = r == ROUTE_PINGS || r == ROUTE_READY ? JOB_READ : JOB_PONG;
+		p->job.deadline = db_request_deadline(db_now_ms());
+		p->job.done = db_done;
+		counter_submit(&p->job);
+		return 1;
+	}
+	if (r >= 0)
 		dispatch(&res, (enum route)r);
 	respond(req, &res, &t0);
 	return 0;

@@ -124,10 +124,8 @@ main(int argc, char *argv[])
 	pthread_t tid;
 	int rc;
 
-	if ((rc = config_main(argc, argv, CF_LOG | CF_LAUNCH)) != -1)
+	if ((rc = fcgiserve_start(argc, argv, CF_LOG | CF_LAUNCH, "log-output")) != -1)
 		return rc;
-	log_init("log-output", (enum log_level)config_int(S_LOG_LEVEL));
-	fcgiserve_block_signals();
 	if (curl_global_init(CURL_GLOBAL_DEFAULT) != 0)
 		fatal("curl_global_init failed");
 	make_uuid();
@@ -135,6 +133,6 @@ main(int argc, char *argv[])
 		fatal("pthread_create: %s", strerror(errno));
 	pthread_detach(tid);
 	fcgiserve_run(4, handle, NULL, 3000);
-	/* _exit: the refresh and reader threads still run (see fcgi/main.c). */
+	/* _exit: the ticker thread still runs (see fcgi/main.c). */
 	_exit(0);
 }
