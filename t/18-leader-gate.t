@@ -10,8 +10,9 @@ use warnings;
 use lib 't/lib';
 use Test::More;
 use File::Temp qw(tempdir);
-use POSIX qw(_exit);
-use PP qw(wait_until);
+use Time::HiRes qw(time);
+use PP;
+use Faults;
 
 my $bin = "$PP::ROOT/$PP::BUILD/t/gate-check";
 ok(-x $bin, "$bin is built (make test builds it)") or BAIL_OUT('no gate-check');
@@ -41,24 +42,23 @@ like($out, qr/waiter entered: 1/, 'the waiter gets the gate when the holder leav
 my ($waited) = $out =~ /holder waited (\d+) ms to lead again/;
 cmp_ok($waited // 0, '>=', 250, "the holder, wanting it back at once, waited for the waiter's turn ($waited ms of its 300)");
 
-# Samples pg_stat_activity while 16 clients load a 2-worker pool: how many
-# samples saw a pingpong backend waiting for a lock.
+# Samples pg_stat_activity (60 times at most, for 3 s at most) while 16
+# clients load a 2-worker pool: how many samples saw a pingpong backend
+# waiting for a lock.
 sub lock_waits {
 	my ($group) = @_;
 	my $pp = PP->new(role => 'app', env => { PING_PONG_WORKERS => 2, PING_PONG_GROUP_INCREMENTS => $group });
-	wait_until(10, sub { $pp->get('/health/ready')->{status} == 200 });
 	$pp->load(clients => 4, requests => 20);	# both workers connected
-	my $pid = fork // die;
-	if ($pid == 0) { $pp->load(clients => 16, requests => 100000, seconds => 4); _exit(0) }
-	sleep 1;
 	my ($samples, $waits) = (0, 0);
-	for (1 .. 60) {
-		my $n = $pp->psql(q{SELECT count(*) FROM pg_stat_activity WHERE application_name = 'pingpong' AND wait_event_type = 'Lock'});
-		$samples++;
-		$waits++ if $n > 0;
-		last if waitpid($pid, POSIX::WNOHANG()) == $pid;
-	}
-	waitpid($pid, 0);
+	my $r = Faults::under_load($pp, clients => 16, seconds => 4, fault => sub {
+		my $end = time + 3;
+		while ($samples < 60 && time < $end) {
+			$samples++;
+			$waits++ if $pp->psql(q{SELECT count(*) FROM pg_stat_activity
+			    WHERE application_name = 'pingpong' AND wait_event_type = 'Lock'}) > 0;
+		}
+	});
+	Faults::check($r, "group increments $group, 2 workers");
 	$pp->teardown;
 	return ($samples, $waits);
 }
