@@ -9,17 +9,17 @@
 
 #include "log.h"
 
-static const char *const level_names[LOG_LEVEL__MAX] = {
+static const char *const level_names[PP_LOG_LEVEL__MAX] = {
 	"DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL",
 };
 
 static const char *log_component = "pingpong";
-static enum log_level log_threshold = LOG_INFO;
+static enum log_level log_threshold = PP_LOG_INFO;
 
 int
 log_level_parse(const char *name)
 {
-	for (int i = 0; i < LOG_LEVEL__MAX; i++)
+	for (int i = 0; i < PP_LOG_LEVEL__MAX; i++)
 		if (strcasecmp(name, level_names[i]) == 0)
 			return i;
 	return -1;
@@ -28,7 +28,7 @@ log_level_parse(const char *name)
 const char *
 log_level_name(enum log_level level)
 {
-	return level < LOG_LEVEL__MAX ? level_names[level] : "?";
+	return level < PP_LOG_LEVEL__MAX ? level_names[level] : "?";
 }
 
 void
@@ -81,10 +81,9 @@ log_vmsg(enum log_level level, const char *reqid, const char *fmt, va_list ap)
 	n = snprintf(line, sizeof(line), "%s.%03ldZ %s %s[%ld] ", stamp,
 	    ts.tv_nsec / 1000000, level_names[level], log_component,
 	    (long)getpid());
-	if (reqid != NULL && *reqid != '\0') {
-		n += (int)escape(line + n, 64, reqid);
-		line[n++] = ' ';
-	}
+	n += snprintf(line + n, sizeof(line) - (size_t)n, "request_id=");
+	n += (int)escape(line + n, 64, reqid != NULL && *reqid != '\0' ? reqid : "-");
+	line[n++] = ' ';
 	n += (int)escape(line + n, sizeof(line) - (size_t)n - 1, msg);
 	line[n++] = '\n';
 	(void)!write(STDERR_FILENO, line, (size_t)n);
@@ -111,6 +110,6 @@ log_fatal(const char *func, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
-	log_msg(LOG_CRITICAL, NULL, "%s: %s", func, msg);
+	log_msg(PP_LOG_CRITICAL, NULL, "%s: %s", func, msg);
 	exit(1);
 }

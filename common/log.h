@@ -3,12 +3,12 @@
 #define PP_LOG_H
 
 enum log_level {
-	LOG_DEBUG,
-	LOG_INFO,
-	LOG_WARNING,
-	LOG_ERROR,
-	LOG_CRITICAL,
-	LOG_LEVEL__MAX
+	PP_LOG_DEBUG,
+	PP_LOG_INFO,
+	PP_LOG_WARNING,
+	PP_LOG_ERROR,
+	PP_LOG_CRITICAL,
+	PP_LOG_LEVEL__MAX
 };
 
 /* Parses a level name in any case; returns -1 when it is not one. */
@@ -20,18 +20,18 @@ void	log_init(const char *component, enum log_level level);
 int	log_enabled(enum log_level level);
 
 /*
- * Writes one line to stderr: time, level, component, pid, request id (or
- * "-"), message.  Control characters in the formatted message are escaped,
+ * Writes one line to stderr: time, level, component[pid], request_id=<id>
+ * (or request_id=- when reqid is NULL or empty), message.  Control characters in the formatted message are escaped,
  * so an untrusted value cannot forge a line.  Callers never pass a password
  * or token.  Thread-safe: each line is one write(2).
  */
 void	log_msg(enum log_level level, const char *reqid, const char *fmt, ...)
 	    __attribute__((format(printf, 3, 4)));
 
-#define log_debug(...)	 do { if (log_enabled(LOG_DEBUG)) log_msg(LOG_DEBUG, __VA_ARGS__); } while (0)
-#define log_info(...)	 log_msg(LOG_INFO, __VA_ARGS__)
-#define log_warning(...) log_msg(LOG_WARNING, __VA_ARGS__)
-#define log_error(...)	 log_msg(LOG_ERROR, __VA_ARGS__)
+#define log_debug(...)	 do { if (log_enabled(PP_LOG_DEBUG)) log_msg(PP_LOG_DEBUG, __VA_ARGS__); } while (0)
+#define log_info(...)	 log_msg(PP_LOG_INFO, __VA_ARGS__)
+#define log_warning(...) log_msg(PP_LOG_WARNING, __VA_ARGS__)
+#define log_error(...)	 log_msg(PP_LOG_ERROR, __VA_ARGS__)
 
 /* Logs at CRITICAL, naming the caller, and exits with status 1 (start-up only). */
 void	log_fatal(const char *func, const char *fmt, ...)

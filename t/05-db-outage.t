@@ -38,6 +38,6 @@ like($pp->log, qr/WARNING worker\[\d+\] .*database: /, 'the outage was logged');
 my @warn = map { /database: (.*)/ } grep { /WARNING worker\[\d+\] .*database: / } split /\n/, $pp->log;
 my %reasons = map { s/\d+//gr => 1 } @warn;
 ok(@warn <= 3 * keys %reasons, scalar(@warn) . ' warning lines for ' . scalar(keys %reasons) . ' distinct failures, at most one per worker each');
-like($pp->log, qr/INFO worker\[\d+\] database: reachable again \(\d+ repeated failures not logged\)/, 'and the recovery once');
+like($pp->log, qr/INFO worker\[\d+\] request_id=- database: reachable again \(\d+ repeated failures not logged\)/, 'and the recovery once');
 
 done_testing;

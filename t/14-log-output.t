@@ -22,7 +22,7 @@ is($j->{status}, 'ok', 'status ok');
 is($ua->get($pp->log_url('/'))->{content} =~ /"string":"\Q$j->{string}\E"/ ? 1 : 0, 1, 'the id stays the same');
 is($ua->get($pp->log_url('/health'))->{status}, 200, '/health 200');
 is($ua->get($pp->log_url('/health/ready'))->{status}, 200, '/health/ready 200 while ping-pong answers');
-ok(wait_until(3, sub { $pp->log =~ /INFO log-output\[\d+\] \d{4}-\d\d-\d\dT[\d:.]+Z: \Q$j->{string}\E/ }), 'logs "<timestamp>: <id>"');
+ok(wait_until(3, sub { $pp->log =~ /INFO log-output\[\d+\] request_id=- \d{4}-\d\d-\d\dT[\d:.]+Z: \Q$j->{string}\E/ }), 'logs "<timestamp>: <id>"');
 ok(wait_until(3, sub { $pp->log =~ /Ping \/ Pongs: 3/ }), 'and "Ping / Pongs: N"');
 is($ua->request('POST', $pp->log_url('/'))->{status}, 405, 'POST / 405');
 is($ua->get($pp->log_url('/nope'))->{status}, 404, 'unknown path 404');
