@@ -21,6 +21,8 @@ enum type {
 	T_CHOICE,	/* one of the row's choices, "a|b|c" */
 	T_FILE,		/* a readable file, or unset */
 	T_URL,		/* http:// or https://, or unset */
+	T_HOSTS,	/* libpq host list: h1,h2,... (names, addresses, socket dirs) */
+	T_PORTS,	/* libpq port list: one port for all hosts, or one per host */
 };
 
 struct row {
@@ -45,8 +47,8 @@ static const struct row rows[S__MAX] = {
 	[S_THREADS] =		{ "PING_PONG_THREADS", T_INT, "2", 1, 256, CF_APP, 0 },
 	[S_GROUP_INCREMENTS] =	{ "PING_PONG_GROUP_INCREMENTS", T_BOOL, "on", 0, 0, CF_APP, 0 },
 	[S_BATCH_MAX] =		{ "PING_PONG_BATCH_MAX", T_INT, "256", 1, 4096, CF_APP, 0 },
-	[S_DB_HOST] =		{ "PING_PONG_DB_HOST", T_STR, "localhost", 0, 0, CF_APP | CF_LAUNCH, 0 },
-	[S_DB_PORT] =		{ "PING_PONG_DB_PORT", T_PORT, "5432", 1, 65535, CF_APP | CF_LAUNCH, 0 },
+	[S_DB_HOST] =		{ "PING_PONG_DB_HOST", T_HOSTS, "localhost", 0, 0, CF_APP | CF_LAUNCH, 0 },
+	[S_DB_PORT] =		{ "PING_PONG_DB_PORT", T_PORTS, "5432", 1, 65535, CF_APP | CF_LAUNCH, 0 },
 	[S_DB_NAME] =		{ "PING_PONG_DB_NAME", T_STR, "pingpong", 0, 0, CF_APP | CF_LAUNCH, 0 },
 	[S_DB_USER] =		{ "PING_PONG_DB_USER", T_STR, "postgres", 0, 0, CF_APP | CF_LAUNCH, 0 },
 	[S_DB_PASSWORD] =	{ "PING_PONG_DB_PASSWORD", T_STR, "postgres", 0, 0, CF_APP, 1 },
@@ -193,6 +195,46 @@ read_secret_file(const char *path, char **out, char *why, size_t whylen)
 	return 0;
 }
 
+/*
+ * Checks a comma-separated list as libpq's host and port take it, and counts
+ * its elements into *count. Every element must be non-empty and free of
+ * blanks (libpq would take an empty one as "the default", silently), and,
+ * for ports, a number from 1 to 65535. On failure fills why.
+ */
+static int
+check_list(const char *v, int ports, long *count, char *why, size_t whylen)
+{
+	long n = 0, port;
+	size_t len;
+	char elem[256];
+
+	for (const char *p = v;; p += len + 1) {
+		len = strcspn(p, ",");
+		if (++n > PP_DB_HOSTS_MAX) {
+			snprintf(why, whylen, "more than %d elements", PP_DB_HOSTS_MAX);
+			return -1;
+		}
+		if (len == 0) {
+			snprintf(why, whylen, "element %ld is empty", n);
+			return -1;
+		}
+		if (len >= sizeof(elem) || strcspn(p, " \t\r\n") < len) {
+			snprintf(why, whylen, "element %ld is too long or has blanks", n);
+			return -1;
+		}
+		memcpy(elem, p, len);
+		elem[len] = '\0';
+		if (ports && parse_long(elem, 1, 65535, &port) == -1) {
+			snprintf(why, whylen, "element %ld, '%.16s', is not a port", n, elem);
+			return -1;
+		}
+		if (p[len] == '\0')
+			break;
+	}
+	*count = n;
+	return 0;
+}
+
 /* Validates one value; on failure fills err. */
 static int
 validate(int i, const char *v, char *err, size_t errlen)
@@ -247,6 +289,17 @@ validate(int i, const char *v, char *err, size_t errlen)
 		snprintf(err, errlen, "%s=%s is invalid: expected an http:// or https:// URL",
 		    r->env, shown);
 		return -1;
+	case T_HOSTS:
+	case T_PORTS:
+		if (check_list(v, r->type == T_PORTS, &ints[i], why, sizeof(why)) == 0)
+			return 0;
+		snprintf(err, errlen, r->type == T_PORTS ?
+		    "%s=%s is invalid: expected an integer from 1 to 65535, or a "
+		    "comma-separated list of them, one per host (%s)" :
+		    "%s=%s is invalid: expected a host name, address or socket "
+		    "directory, or a comma-separated list of them (%s)",
+		    r->env, shown, why);
+		return -1;
 	}
 	return -1;
 }
@@ -272,6 +325,15 @@ config_load(unsigned owners, char *err, size_t errlen)
 			continue;
 		if (validate(i, values[i], err, errlen) == -1)
 			return -1;
+	}
+	/* libpq takes one port for every host, or one port per host. */
+	if ((rows[S_DB_PORT].owners & owners) && ints[S_DB_PORT] != 1 &&
+	    ints[S_DB_PORT] != ints[S_DB_HOST]) {
+		snprintf(err, errlen, "%s=%s is invalid: expected one port for every "
+		    "host or one per host (%ld ports for the %ld hosts of %s=%s)",
+		    rows[S_DB_PORT].env, values[S_DB_PORT], ints[S_DB_PORT],
+		    ints[S_DB_HOST], rows[S_DB_HOST].env, values[S_DB_HOST]);
+		return -1;
 	}
 	if ((owners & CF_APP) && config_is_set(S_DB_PASSWORD_FILE) &&
 	    *values[S_DB_PASSWORD_FILE] != '\0') {

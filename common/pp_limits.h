@@ -9,5 +9,6 @@
 #define PP_AUTH_BODY_MAX	(1024 * 1024)	/* client_max_body_size on 8080 */
 #define PP_TOKEN_RESPONSE_MAX	(64 * 1024)	/* token endpoint answer */
 #define PP_ASSERTION_MAX	(16 * 1024)	/* federated token file */
+#define PP_DB_HOSTS_MAX		16	/* PostgreSQL hosts in PING_PONG_DB_HOST */
 
 #endif

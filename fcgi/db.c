@@ -23,7 +23,7 @@ static int64_t	 last_attempt_ms = -1000000;
 static unsigned long connects;
 static int	 lost;		/* a connection failed or was lost since the last one */
 
-static char	 port[8], connect_timeout[8], options[96];
+static char	 connect_timeout[8], options[96];
 static const char *keys[16], *vals[16];
 
 int64_t
@@ -53,15 +53,20 @@ db_init(void)
 {
 	int n = 0;
 
-	snprintf(port, sizeof(port), "%ld", config_int(S_DB_PORT));
 	snprintf(connect_timeout, sizeof(connect_timeout), "%ld",
 	    config_int(S_DB_CONNECT_TIMEOUT));
 	snprintf(options, sizeof(options),
 	    "-c statement_timeout=%ld -c client_min_messages=warning",
 	    config_int(S_DB_STATEMENT_TIMEOUT));
 #define KV(k, v) do { keys[n] = (k); vals[n] = (v); n++; } while (0)
+	/*
+	 * Host and port may be lists (validated in config.c): libpq tries the
+	 * hosts in order and, with read-write, skips a standby or a read-only
+	 * server, so after a failover the next connection finds the new primary.
+	 */
 	KV("host", config_str(S_DB_HOST));
-	KV("port", port);
+	KV("port", config_str(S_DB_PORT));
+	KV("target_session_attrs", "read-write");
 	KV("dbname", config_str(S_DB_NAME));
 	KV("user", config_str(S_DB_USER));
 	KV("password", config_str(S_DB_PASSWORD));

@@ -33,6 +33,14 @@ my @bad = (
 	[PING_PONG_DB_PASSWORD_FILE => "$dir/missing", 'a readable file'],
 	[PING_PONG_DB_PASSWORD_FILE => "$dir/adir", 'a readable file'],
 	[PING_PONG_GROUP_INCREMENTS => 'maybe', 'on or off'],
+	# Host and port lists, as libpq takes them (README: high availability).
+	[PING_PONG_DB_PORT => '5432,abc', 'an integer from 1 to 65535, or a comma-separated list'],
+	[PING_PONG_DB_PORT => '5432,', 'an integer from 1 to 65535, or a comma-separated list'],
+	[PING_PONG_DB_PORT => '0', 'an integer from 1 to 65535'],
+	[PING_PONG_DB_HOST => 'db1,,db3', 'a host name, address or socket directory, or a comma-separated list'],
+	[PING_PONG_DB_HOST => 'db1, db2', 'a host name, address or socket directory, or a comma-separated list'],
+	[PING_PONG_DB_HOST => '', 'a host name, address or socket directory'],
+	[PING_PONG_DB_HOST => join(',', ('db') x 17), 'a host name, address or socket directory'],
 );
 for my $b (@bad) {
 	my ($name, $value, $accepted) = @$b;
@@ -46,7 +54,18 @@ for my $b (@bad) {
 	ok(!-e "$dir/run/nginx.conf" && !-e "$dir/run/app.sock", "$name=$value: nothing was started");
 }
 
-my ($rc, $out) = launch(PING_PONG_ROLE => 'bogus');
+# One port for every host, or one per host; anything else names both settings.
+my ($rc, $out) = launch(PING_PONG_DB_HOST => 'db1,db2,db3', PING_PONG_DB_PORT => '5432,5433');
+is($rc, 2, 'two ports for three hosts: exit 2');
+like($out, qr/PING_PONG_DB_PORT=5432,5433 is invalid: expected one port for every host or one per host \(2 ports for the 3 hosts of PING_PONG_DB_HOST=db1,db2,db3\)/,
+    'and says which counts differ');
+for my $ok (['db1,db2', '5432'], ['db1,/var/run/postgresql', '5432,6432'], ['db1', '5432']) {
+	local @ENV{qw(PING_PONG_DB_HOST PING_PONG_DB_PORT)} = @$ok;
+	system("cd $dir && $PP::ROOT/$PP::BUILD/pingpong-worker --check-config");
+	is($? >> 8, 0, "host list $ok->[0], ports $ok->[1]: accepted");
+}
+
+($rc, $out) = launch(PING_PONG_ROLE => 'bogus');
 is($rc, 2, 'an unknown role: exit 2');
 like($out, qr/role 'bogus' is invalid/, 'and says so');
 
@@ -81,6 +100,16 @@ unlike($cfg, qr/\Q$secret\E/, 'neither password appears');
 my $pp = PP->new(env => { PING_PONG_DB_PASSWORD => $secret, PING_PONG_DB_PASSWORD_FILE => "$dir/pw",
     PING_PONG_LOG_LEVEL => 'DEBUG', PING_PONG_ACCESS_LOG => 'on' });
 is($pp->get('/pingpong')->{status}, 200, 'the stack serves with a password file');
+
+# A host list: the first host refuses connections, the worker goes on to the
+# next one (a socket directory), as libpq does; read-write is asked for.
+{
+	my $hl = PP->new(env => { PING_PONG_DB_HOST => '127.0.0.1,' . $pp->pgdir,
+	    PING_PONG_DB_PORT => PP::free_port() . ',' . $pp->pg_port }, db => 0);
+	my $r = $hl->get('/pingpong');
+	is($r->{status}, 200, 'a host list whose first host is down: the next one serves') or diag $hl->log;
+	$hl->stop;
+}
 $pp->pg_stop('immediate');
 is($pp->get('/pingpong')->{status}, 503, 'database down: 503');
 $pp->pg_start;
