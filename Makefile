@@ -12,11 +12,17 @@ endif
 WARN	 = -Wall -Wextra -Werror -Wstrict-prototypes -Wmissing-prototypes \
 	   -Wshadow -Wpointer-arith -Wcast-qual -Wwrite-strings -Wformat=2 \
 	   -Werror=format-security
+# CFLAGS and LDFLAGS are the user's (optimisation, debugging: `make
+# CFLAGS=-O0`); the project's own flags live in PP_CFLAGS and PP_LDFLAGS,
+# which `override` keeps whatever the command line says, so no build ever
+# loses the standard, the include paths or the warnings (t/43-build-flags.t).
 CFLAGS	?= -O2 -g
-CFLAGS	+= -std=c11 -D_GNU_SOURCE $(WARN) -D_FORTIFY_SOURCE=2 \
+# _FORTIFY_SOURCE needs the optimiser (glibc warns, -Werror stops, at -O0).
+FORTIFY	 = $(if $(filter-out -O0,$(filter -O%,$(CFLAGS))),-D_FORTIFY_SOURCE=2)
+override PP_CFLAGS = -std=c11 -D_GNU_SOURCE $(WARN) $(FORTIFY) \
 	   -fstack-protector-strong -pthread $(SANFLAGS) \
 	   -Icommon -I$(BUILD) -I$(shell pg_config --includedir 2>/dev/null || echo /usr/include/postgresql)
-LDFLAGS	+= -pthread $(SANFLAGS)
+override PP_LDFLAGS = -pthread $(SANFLAGS)
 
 COMMON_SRC = common/log.c common/dotenv.c common/config.c common/fcgiserve.c
 WORKER_SRC = fcgi/main.c fcgi/routes.c fcgi/db.c fcgi/counter.c \
@@ -35,7 +41,8 @@ AUTH_LIBS = -lfcgi -lcurl -ljansson -lm
 LOG_SRC	= logoutput/main.c logoutput/source.c
 LOG_OBJ = $(LOG_SRC:%.c=$(BUILD)/%.o)
 
-PROGS	= $(BUILD)/pingpong-worker $(BUILD)/pingpong-authproxy $(BUILD)/pingpong-logoutput
+PROGS	= $(BUILD)/pingpong-worker $(BUILD)/pingpong-authproxy $(BUILD)/pingpong-logoutput \
+	  $(BUILD)/pp_limits.env
 
 .PHONY: all deps run test bench fuzz valgrind soak image-test clean
 all: $(PROGS)
@@ -47,23 +54,32 @@ $(BUILD)/sql.c: sql/schema.sql sql/increment.sql sql/read.sql sql/embed.awk
 	@mkdir -p $(@D)
 	awk -f sql/embed.awk sql/schema.sql sql/increment.sql sql/read.sql > $@
 
+# The limits as NAME=bytes lines, evaluated by bash's arithmetic, for the
+# launcher to render nginx's config from the same numbers as the programs.
+$(BUILD)/pp_limits.env: common/pp_limits.h
+	@mkdir -p $(@D)
+	awk '$$1 == "#define" && $$2 ~ /^PP_/ && $$3 != "" { n = $$2; sub(/^#define[ \t]+[A-Z_]+[ \t]+/, ""); \
+	    sub(/[ \t]*\/\*.*/, ""); print n " " $$0 }' $< | \
+	    bash -c 'set -e; while read -r n v; do declare -i "$$n=$$v"; echo "$$n=$${!n}"; done' > $@.tmp
+	mv $@.tmp $@
+
 $(BUILD)/%.o: %.c
 	@mkdir -p $(@D)
-	$(CC) $(CFLAGS) -Ifcgi -MMD -MP -c -o $@ $<
+	$(CC) $(PP_CFLAGS) $(CFLAGS) -Ifcgi -MMD -MP -c -o $@ $<
 
 $(BUILD)/sql.o: $(BUILD)/sql.c
-	$(CC) $(CFLAGS) -c -o $@ $<
+	$(CC) $(PP_CFLAGS) $(CFLAGS) -c -o $@ $<
 
 $(BUILD)/fcgi/db.o: $(BUILD)/sql.c
 
 $(BUILD)/pingpong-worker: $(WORKER_OBJ) $(COMMON_OBJ)
-	$(CC) $(LDFLAGS) -o $@ $^ $(WORKER_LIBS)
+	$(CC) $(PP_LDFLAGS) $(LDFLAGS) -o $@ $^ $(WORKER_LIBS)
 
 $(BUILD)/pingpong-authproxy: $(AUTH_OBJ) $(COMMON_OBJ)
-	$(CC) $(LDFLAGS) -o $@ $^ $(AUTH_LIBS)
+	$(CC) $(PP_LDFLAGS) $(LDFLAGS) -o $@ $^ $(AUTH_LIBS)
 
 $(BUILD)/pingpong-logoutput: $(LOG_OBJ) $(COMMON_OBJ)
-	$(CC) $(LDFLAGS) -o $@ $^ -lfcgi -lcurl -ljansson
+	$(CC) $(PP_LDFLAGS) $(LDFLAGS) -o $@ $^ -lfcgi -lcurl -ljansson
 
 # The service in the foreground; a private PostgreSQL under ./var/ unless
 # PING_PONG_DB_HOST names a server.
@@ -75,7 +91,7 @@ run: deps
 $(BUILD)/t/gate-check: $(BUILD)/t/c/gate-check.o $(BUILD)/fcgi/leadergate.o \
     $(BUILD)/common/config.o $(BUILD)/common/dotenv.o $(BUILD)/common/log.o
 	@mkdir -p $(@D)
-	$(CC) $(LDFLAGS) -o $@ $^
+	$(CC) $(PP_LDFLAGS) $(LDFLAGS) -o $@ $^
 
 test: deps
 	@$(MAKE) --no-print-directory all $(BUILD)/t/gate-check
