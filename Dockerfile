@@ -26,7 +26,8 @@ RUN apt-get update \
  && useradd --system --uid 10001 --user-group --home-dir /nonexistent --shell /usr/sbin/nologin pingpong \
  && mkdir -p /run/pingpong \
  && chown pingpong:pingpong /run/pingpong
-COPY --from=build /src/build/pingpong-worker /src/build/pingpong-authproxy /src/build/pingpong-logoutput /usr/local/lib/pingpong/
+COPY --from=build /src/build/pingpong-worker /src/build/pingpong-authproxy /src/build/pingpong-logoutput \
+     /src/build/pp_limits.env /usr/local/lib/pingpong/
 COPY bin/pingpong bin/pingpong-healthcheck /usr/local/bin/
 COPY nginx /usr/local/share/pingpong/nginx
 ENV PP_LIBEXEC=/usr/local/lib/pingpong \

@@ -56,7 +56,7 @@ reply_json(FCGX_Request *req, int status, json_t *body)
 static void
 do_token(FCGX_Request *req)
 {
-	static __thread char tok[PP_TOKEN_RESPONSE_MAX];
+	static __thread char tok[PP_TOKEN_MAX + 1];
 	char why[256], safe[256];
 
 	if (refresher_token(tok, sizeof(tok), why, sizeof(why)) == 0) {
@@ -154,7 +154,7 @@ main(int argc, char *argv[])
 	log_info(NULL, "credential: %s", cred_name(kind));
 	refresher_start(kind, note);
 	upstream_start();
-	fcgiserve_run(2, handle, NULL, 1000);
+	fcgiserve_run(PP_AUTH_THREADS, handle, NULL, PP_AUTH_DRAIN_MS);
 	/* _exit: the refresh and reader threads still run (see fcgi/main.c). */
 	_exit(0);
 }

@@ -7,6 +7,7 @@
 
 #include <jansson.h>
 
+#include "pp_limits.h"
 #include "tokenparse.h"
 
 /* A number given as a JSON number or a decimal string; -1 when neither. */
@@ -49,7 +50,7 @@ token_parse(const char *body, size_t len, double now, struct token *out,
 		goto out;
 	}
 	access = json_string_value(json_object_get(root, "access_token"));
-	if (access == NULL || *access == '\0' || strlen(access) > 16384 ||
+	if (access == NULL || *access == '\0' || strlen(access) > PP_TOKEN_MAX ||
 	    strpbrk(access, "\r\n") != NULL) {
 		snprintf(err, errlen, "the answer has no usable access_token");
 		goto out;

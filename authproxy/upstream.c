@@ -13,9 +13,10 @@
 
 #include "config.h"
 #include "log.h"
+#include "pp_limits.h"
 #include "upstream.h"
 
-static unsigned long	counts[600];	/* by HTTP status; 0 = unparsable */
+static unsigned long	counts[PP_HTTP_STATUS_MAX];	/* by HTTP status; 0 = unparsable (atomic) */
 static int		sock = -1;
 
 static void *
@@ -36,7 +37,7 @@ reader(void *arg)
 		char *last = strrchr(msg, ' ');
 		long code = last != NULL ? strtol(last + 1, NULL, 10) : 0;
 
-		__atomic_add_fetch(&counts[code >= 100 && code < 600 ? code : 0], 1,
+		__atomic_add_fetch(&counts[code >= 100 && code < PP_HTTP_STATUS_MAX ? code : 0], 1,
 		    __ATOMIC_RELAXED);
 	}
 }
@@ -82,7 +83,7 @@ upstream_render(char *buf, size_t cap)
 	if (n < 0 || (size_t)n >= cap)
 		return 0;
 	len = (size_t)n;
-	for (int code = 0; code < 600; code++) {
+	for (int code = 0; code < PP_HTTP_STATUS_MAX; code++) {
 		unsigned long v = __atomic_load_n(&counts[code], __ATOMIC_RELAXED);
 		char label[8];
 

@@ -1,10 +1,26 @@
-/* limits.h: every size limit of pingpong, named once (nginx's match these). */
+/*
+ * pp_limits.h: every size, count and time limit of pingpong, named once.
+ * The build writes them to $(BUILD)/pp_limits.env, from which bin/pingpong
+ * renders nginx's (@PP_NAME@ in the nginx templates), so both ends agree.
+ */
 #ifndef PP_LIMITS_H
 #define PP_LIMITS_H
 
 #define PP_DOTENV_MAX		65536	/* bytes of .env read */
 #define PP_SECRET_MAX		4096	/* bytes of a password file */
 #define PP_ACCEPT_MAX		1024	/* bytes of Accept header considered */
+#define PP_REQUEST_BODY_MAX	(16 * 1024)	/* client_max_body_size on 3000 and 8000 */
+#define PP_TOKEN_MAX		(16 * 1024)	/* bytes of an access token, helper and nginx */
+#define PP_TOKEN_HEADER_MAX	(PP_TOKEN_MAX + 1024)	/* nginx's buffer for /_token's header */
+#define PP_TOKEN_LIFETIME_MAX	(24 * 3600)	/* seconds a token is trusted, whatever it says */
+#define PP_HTTP_STATUS_MAX	600	/* statuses counted: 100..599 */
+#define PP_AUTH_THREADS		2	/* request threads of the token helper */
+#define PP_AUTH_DRAIN_MS	1000	/* its wait for requests in flight on stop */
+#define PP_LOG_THREADS		4	/* request threads of log-output */
+#define PP_LOG_DRAIN_MS		3000	/* its wait (a /pings request takes up to 2 s) */
+#define PP_DB_KEEPALIVES_IDLE	5	/* libpq: seconds idle before TCP keepalives */
+#define PP_DB_KEEPALIVES_INTERVAL 2	/* libpq: seconds between unanswered ones */
+#define PP_DB_KEEPALIVES_COUNT	3	/* libpq: unanswered ones before the link is dead */
 #define PP_BODY_MAX		4096	/* response body buffer of the worker */
 #define PP_AUTH_BODY_MAX	(1024 * 1024)	/* client_max_body_size on 8080 */
 #define PP_TOKEN_RESPONSE_MAX	(64 * 1024)	/* token endpoint answer */
