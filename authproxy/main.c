@@ -16,6 +16,9 @@
 #include "pp_limits.h"
 #include "refresher.h"
 #include "upstream.h"
+#include "version.h"
+
+static time_t started;	/* process_start_time_seconds */
 
 static void
 rfc3339(char *dst, size_t cap, double t)
@@ -95,7 +98,6 @@ do_metrics(FCGX_Request *req)
 {
 	static __thread char buf[16384];
 	struct token_status st;
-	double now = (double)time(NULL);
 	size_t len;
 
 	refresher_status(&st);
@@ -108,11 +110,12 @@ do_metrics(FCGX_Request *req)
 	    "# HELP pingpong_authproxy_token_valid 1 while a valid token is held.\n"
 	    "# TYPE pingpong_authproxy_token_valid gauge\n"
 	    "pingpong_authproxy_token_valid %d\n"
-	    "# HELP pingpong_authproxy_token_expiry_seconds Seconds until the held token expires (0 without one).\n"
-	    "# TYPE pingpong_authproxy_token_expiry_seconds gauge\n"
-	    "pingpong_authproxy_token_expiry_seconds %.0f\n",
-	    st.refresh_ok, st.refresh_failed, st.valid,
-	    st.valid ? st.expires_at - now : 0.0);
+	    "# HELP pingpong_authproxy_token_expiry_timestamp_seconds When the held token expires, in seconds since the epoch (0 without one).\n"
+	    "# TYPE pingpong_authproxy_token_expiry_timestamp_seconds gauge\n"
+	    "pingpong_authproxy_token_expiry_timestamp_seconds %.0f\n"
+	    PP_METRICS_PROCESS_FMT,
+	    st.refresh_ok, st.refresh_failed, st.valid, st.valid ? st.expires_at : 0.0,
+	    "authproxy", (unsigned long long)started);
 	FCGX_FPrintF(req->out, "Status: 200 OK\r\nContent-Type: text/plain; version=0.0.4; "
 	    "charset=utf-8\r\nCache-Control: no-store\r\n\r\n%s", buf);
 }
@@ -146,6 +149,7 @@ main(int argc, char *argv[])
 
 	if ((rc = fcgiserve_start(argc, argv, CF_AUTH | CF_LAUNCH, "authproxy")) != -1)
 		return rc;
+	started = time(NULL);
 	if (curl_global_init(CURL_GLOBAL_DEFAULT) != 0)
 		fatal("curl_global_init failed");
 	kind = cred_select(note, sizeof(note));

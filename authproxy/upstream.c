@@ -87,7 +87,8 @@ upstream_render(char *buf, size_t cap)
 		unsigned long v = __atomic_load_n(&counts[code], __ATOMIC_RELAXED);
 		char label[8];
 
-		if (v == 0)
+		/* 200 and the proxy's own 5xx exist from the start at 0. */
+		if (v == 0 && code != 200 && code != 502 && code != 503 && code != 504)
 			continue;
 		snprintf(label, sizeof(label), code == 0 ? "other" : "%d", code);
 		n = snprintf(buf + len, cap - len,

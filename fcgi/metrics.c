@@ -15,6 +15,7 @@
 #include "config.h"
 #include "log.h"
 #include "metrics.h"
+#include "version.h"
 
 #define SHM_MAGIC	0x70696e67706f6e67ULL	/* "pingpong" */
 #define SHM_VERSION	1
@@ -245,7 +246,13 @@ metrics_render(char *buf, size_t cap)
 		for (size_t c = 0; c <= NCODES; c++) {
 			uint64_t v = LOAD(m->requests[r][c]);
 
-			if (v == 0 && !(r == M_PINGPONG && c == 0))
+			/*
+			 * Every route's 200, 500 and 503 exist from the start at 0,
+			 * so a ratio of 5xx to all answers is 0, not an empty
+			 * result, until the first error (Prometheus' "avoid
+			 * missing metrics"; the canary's error-ratio divides them).
+			 */
+			if (v == 0 && (c == NCODES || (codes[c] != 200 && codes[c] < 500)))
 				continue;
 			if (c < NCODES)
 				put(&o, "pingpong_requests_total{route=\"%s\",code=\"%d\"} %llu\n",
@@ -270,8 +277,8 @@ metrics_render(char *buf, size_t cap)
 		    (unsigned long long)LOAD(m->db_errors[e]));
 	family(&o, "pingpong_db_up", "gauge", "1 when the last database operation of any worker succeeded.");
 	put(&o, "pingpong_db_up %llu\n", (unsigned long long)LOAD(m->db_up));
-	family(&o, "pingpong_counter_value", "gauge", "The largest committed counter value the workers have seen.");
-	put(&o, "pingpong_counter_value %lld\n", (long long)LOAD(m->counter_value));
+	family(&o, "pingpong_committed_pongs", "gauge", "The largest committed count the workers have seen: pongs handed out in all.");
+	put(&o, "pingpong_committed_pongs %lld\n", (long long)LOAD(m->counter_value));
 	family(&o, "pingpong_increment_batch_size", "histogram", "Pongs served by one UPDATE statement.");
 	histogram(&o, "pingpong_increment_batch_size", "", m->batch_bucket, batch_le,
 	    NBATCH, (double)LOAD(m->batch_sum));
@@ -282,7 +289,7 @@ metrics_render(char *buf, size_t cap)
 	}
 	family(&o, "pingpong_workers", "gauge", "Worker processes alive now.");
 	put(&o, "pingpong_workers %d\n", live);
-	family(&o, "pingpong_start_time_seconds", "gauge", "When the worker pool started, in seconds since the epoch.");
-	put(&o, "pingpong_start_time_seconds %llu\n", (unsigned long long)LOAD(m->start_time));
+	/* The pool's start (its first worker's), not this worker's. */
+	put(&o, PP_METRICS_PROCESS_FMT, "worker", (unsigned long long)LOAD(m->start_time));
 	return o.len;
 }

@@ -1,77 +1,159 @@
-# The real AnalysisTemplate, measured as Argo's web provider would against
-# the running auth proxy: under the threshold Successful, over it Failed,
-# no token or no data an Error (never a success).
+# The real AnalysisTemplate, measured as Argo's web provider would
+# (t/lib/ArgoWeb.pm) through the running auth proxy against a real
+# Prometheus (t/lib/Prom.pm) that scrapes the running stack as the canary
+# pod, with the labels and relabelling of the cluster's scrape, and a
+# stand-in cAdvisor for CPU. Only Azure's token endpoint is fake.
+#   healthy canary, 0 % errors: Successful, a number;
+#   canary's database unreachable (5xx): Failed;
+#   canary burning CPU while the stable pods do not: Failed;
+#   no traffic at all: Inconclusive (the template's decision);
+#   no canary data, no token, Prometheus down, proxy down: Error.
 use strict;
 use warnings;
 use lib 't/lib';
 use Test::More;
+use HTTP::Tiny;
+use POSIX ();
+use Time::HiRes qw(sleep);
 use YAML::XS qw(LoadFile);
 use PP qw(wait_until);
 use AuthStack;
 use ArgoWeb;
+use FakeAzure;
+use Prom;
 
 my $doc = LoadFile("$PP::ROOT/manifests/ping-pong/ping-pong-analysis-template-sidecar.yaml");
+my $ro = LoadFile("$PP::ROOT/manifests/ping-pong/ping-pong-rollout.yaml");
 is($doc->{kind}, 'AnalysisTemplate', 'the manifest is an AnalysisTemplate');
 is($doc->{metadata}{name}, 'ping-pong-cpu-analysis-sidecar', 'named ping-pong-cpu-analysis-sidecar');
-my @metrics = @{ $doc->{spec}{metrics} };
-ok(@metrics >= 1, 'with metrics');
-my ($cpu) = grep { $_->{name} eq 'cpu-usage' } @metrics;
-ok($cpu, 'a cpu-usage metric');
-my $web = $cpu->{provider}{web};
-is($web->{method}, 'POST', 'web provider, POST');
-is($web->{url}, 'http://ping-pong-svc.exercises.svc.cluster.local:8080/api/v1/query', 'to the sidecar through the Service');
-like(FakeAzure::form_decode($web->{body})->{query}, qr/^avg\(rate\(container_cpu_usage_seconds_total\{.*container="ping-pong".*\}\[5m\]\)\)$/,
-    'the body is the URL-encoded PromQL of the average CPU rate over 5m');
-for my $k (qw(interval count failureLimit)) { ok(defined $cpu->{$k}, "$k is set") }
+my %targ = map { $_->{name} => $_ } @{ $doc->{spec}{args} };
+ok($targ{'canary-hash'} && !defined $targ{'canary-hash'}{value}, 'canary-hash is an argument without a default');
+is($targ{window}{value}, '5m', 'the rate window is an argument, 5m in production');
+for my $step (grep { $_->{analysis} } @{ $ro->{spec}{strategy}{canary}{steps} }) {
+	my %a = map { $_->{name} => $_ } @{ $step->{analysis}{args} };
+	is($a{'canary-hash'}{valueFrom}{podTemplateHashValue}, 'Latest', 'the Rollout passes the canary\'s pod-template hash');
+	ok(!$a{window}, 'and leaves the window at the production default');
+}
+for my $m (@{ $doc->{spec}{metrics} }) {
+	my $web = $m->{provider}{web};
+	is($web->{method}, 'POST', "$m->{name}: POST");
+	is($web->{url}, 'http://ping-pong-svc.exercises.svc.cluster.local:8080/api/v1/query', "$m->{name}: to the sidecar through the Service");
+	ok(defined $m->{$_}, "$m->{name}: $_ is set") for qw(interval count failureLimit consecutiveErrorLimit);
+}
+eval { ArgoWeb::metric($doc, 'cpu-usage', {}) };
+like($@, qr/args\.canary-hash was not resolved/, 'without the canary hash there is no AnalysisRun');
 
-my ($pp, $aad, $prom) = AuthStack::start(cred => 'workload_identity');
-ok(wait_until(5, sub { $pp->auth_get('/health')->{status} == 200 }), 'the proxy holds a token');
+# The contract's own semantics, on canned bodies, so it cannot pass vacuously.
+ok(!eval { ArgoWeb::jsonpath({ data => { result => [] } }, '{$.data.result[0].value[1]}'); 1 }, 'an empty result: the jsonPath finds nothing');
+ok(!eval { ArgoWeb::condition('asFloat(result) < 0.2', 'abc'); 1 }, 'asFloat of a non-number cannot be evaluated');
+is(ArgoWeb::condition('asFloat(result) < 0.2', 'NaN') + ArgoWeb::condition('asFloat(result) >= 0.2', 'NaN'), 0, 'NaN makes every comparison false');
+
+# The stack (app + auth proxy + database) is the canary pod; Prometheus
+# scrapes it through the pod template's own annotations and ports.
+my $prom = Prom->new;
+my ($pp) = AuthStack::start(cred => 'workload_identity', role => 'all', prometheus => $prom->url);
+my ($hash, $stable) = ('6d9f7c8b5', '58c7d4f9b6');
+my $canary = "ping-pong-app-$hash-x7k2p";
+my @stable = map { "ping-pong-app-$stable-$_" } qw(a1b2c d3e4f g5h6i);
+$prom->pods({ name => $canary, namespace => 'exercises', template => $ro->{spec}{template},
+    ports => { 3000 => $pp->app_port, 8080 => $pp->auth_port } });
+$prom->cadvisor({ $canary => 0.05, map { $_ => 0.05 } @stable });
 my $base = 'http://127.0.0.1:' . $pp->auth_port;
+my %args = ('canary-hash' => $hash, window => '10s');
+sub measure {
+	my ($name, %o) = @_;
+	return ArgoWeb::measure(ArgoWeb::metric($doc, $name, { %args, %{ $o{args} || {} } }), $o{base} || $base);
+}
+# The query a metric sends, as PromQL.
+sub promql { FakeAzure::form_decode(ArgoWeb::metric($doc, $_[0], \%args)->{provider}{web}{body})->{query} }
 
-$prom->set_prom('value 0.05');
-my ($phase, $v) = ArgoWeb::measure($cpu, $base);
-is($phase, 'Successful', "CPU 0.05: Successful ($v)");
-my $seen = ($prom->requests('prom'))[-1];
-is($seen->{body}, $web->{body}, 'Prometheus received the template\'s body unchanged');
-like($seen->{headers}{authorization}, qr/^Bearer fake-token-/, 'with the bearer token');
+for my $c ('ping-pong', 'prometheus-auth-sidecar') {
+	ok($prom->wait_value(30, qq(up{namespace="exercises",pod="$canary",container="$c"}), sub { $_[0] == 1 }),
+	    "Prometheus scrapes the canary's $c /metrics through the pod annotations") or diag $prom->log;
+}
+my $sel = qq(pingpong_requests_total{route="/pingpong",code="200",pod="$canary"});
+ok($prom->wait_value(30, "count_over_time(${sel}[10s])", sub { $_[0] >= 4 }), 'a few scrapes of the canary are in');
+my ($series) = @{ $prom->query($sel)->{data}{result} };
+is_deeply([@{ $series->{metric} }{qw(namespace pod container)}], ['exercises', $canary, 'ping-pong'],
+    'the pod, namespace and container labels of the Kubernetes scrape');
 
-$prom->set_prom('value 0.9');
-($phase, $v) = ArgoWeb::measure($cpu, $base);
-is($phase, 'Failed', "CPU 0.9: Failed ($v)");
+# No traffic yet: 0 / 0.  (rate() needs a window's worth of samples first.)
+ok($prom->wait_value(30, promql('cpu-usage'), sub { $_[0] > 0.04 }), 'Prometheus has the CPU rates');
+my ($phase, $v) = measure('error-ratio');
+is($phase, 'Inconclusive', "no traffic at all: Inconclusive, the Rollout pauses for a person ($v)");
+is($v, 'NaN', 'the measured value is NaN, not an empty result');
+($phase, $v) = measure('cpu-usage');
+is($phase, 'Successful', "canary CPU 0.05 cores: Successful ($v)");
+ok($v > 0.03 && $v < 0.07, 'and the value is the canary\'s rate');
 
-$prom->set_prom('empty');
-($phase, $v) = ArgoWeb::measure($cpu, $base);
-is($phase, 'Error', "no data: Error ($v)");
+# Healthy traffic, 0 % errors.
+my $traffic = fork // die;
+if ($traffic == 0) {
+	my $ua = HTTP::Tiny->new(timeout => 5, keep_alive => 1);
+	for (1 .. 6000) { $ua->get($pp->url('/pingpong')); sleep 0.02 }
+	POSIX::_exit(0);
+}
+END { if ($traffic) { local $?; kill 'KILL', $traffic; waitpid($traffic, 0) } }
+my $rate = qq(sum(rate(pingpong_requests_total{route=~"/pingpong|/",pod=~"ping-pong-app-$hash-.*"}[10s])));
+ok($prom->wait_value(30, $rate, sub { $_[0] > 0 }), 'Prometheus sees the canary\'s pongs');
+for my $i (1 .. 3) {
+	($phase, $v) = measure('error-ratio');
+	is($phase, 'Successful', "healthy canary, measurement $i: Successful ($v)");
+	is($v, '0', 'a number: 0');
+	sleep 1 if $i < 3;
+}
 
-$prom->set_prom('status 403');
-($phase, $v) = ArgoWeb::measure($cpu, $base);
+# CPU: the canary hot while the stable pods are not, then the other way.
+$prom->cadvisor({ $canary => 0.6, map { $_ => 0.05 } @stable });
+ok($prom->wait_value(30, promql('cpu-usage'), sub { $_[0] > 0.5 }), 'Prometheus sees the canary\'s CPU rise');
+($phase, $v) = measure('cpu-usage');
+is($phase, 'Failed', "canary at 0.6 cores, stable at 0.05: Failed ($v)");
+my ($diluted) = $prom->results('avg(rate(container_cpu_usage_seconds_total{namespace="exercises",container="ping-pong"}[10s]))');
+ok($diluted < 0.2, "(averaged with the stable pods it would pass: $diluted)");
+$prom->cadvisor({ $canary => 0.05, map { $_ => 0.9 } @stable });
+ok($prom->wait_value(30, 'max(rate(container_cpu_usage_seconds_total{container="ping-pong",pod!~"' . "ping-pong-app-$hash-.*" . '"}[10s]))',
+    sub { $_[0] > 0.8 }) && $prom->wait_value(30, promql('cpu-usage'), sub { $_[0] < 0.1 }), 'stable pods hot, canary cool');
+($phase, $v) = measure('cpu-usage');
+is($phase, 'Successful', "stable pods at 0.9 cores do not fail the canary ($v)");
+
+# The canary's database unreachable: its pongs are 503s.
+$pp->pg_stop('immediate');
+ok($prom->wait_value(30, promql('error-ratio'), sub { $_[0] > 0.5 }), 'Prometheus sees the canary\'s 5xx');
+($phase, $v) = measure('error-ratio');
+is($phase, 'Failed', "canary answering 5xx: Failed ($v)");
+
+# No data for the canary (another hash: no such pods): an empty result.
+($phase, $v) = measure('error-ratio', args => { 'canary-hash' => 'ffffffff' });
+is($phase, 'Error', "no series for the canary: Error ($v)");
+($phase, $v) = measure('cpu-usage', args => { 'canary-hash' => 'ffffffff' });
+is($phase, 'Error', "no CPU series for the canary: Error ($v)");
+
+# No token: a proxy without credentials, in front of the same Prometheus.
+my ($none) = AuthStack::start(cred => 'none', prometheus => $prom->url);
+for my $name ('error-ratio', 'cpu-usage') {
+	($phase, $v) = measure($name, base => 'http://127.0.0.1:' . $none->auth_port);
+	is($phase, 'Error', "$name without a token: Error, not a success ($v)");
+}
+$none->teardown;
+
+# Prometheus (or Azure Monitor) refusing the token, as without the Monitoring Data Reader role.
+my ($denied, undef, $fake) = AuthStack::start(cred => 'client_secret');
+ok(wait_until(5, sub { $denied->auth_get('/health')->{status} == 200 }), 'a proxy holding a token');
+$fake->set_prom('status 403');
+($phase, $v) = measure('error-ratio', base => 'http://127.0.0.1:' . $denied->auth_port);
 is($phase, 'Error', "upstream 403: Error ($v)");
+$denied->teardown;
 
-my ($pp2) = AuthStack::start(cred => 'none');
-($phase, $v) = ArgoWeb::measure($cpu, 'http://127.0.0.1:' . $pp2->auth_port);
-is($phase, 'Error', "no token: Error, not a success ($v)");
-
-# The error-ratio metric, driven the same way.
-my ($err) = grep { $_->{name} eq 'error-ratio' } @metrics;
-ok($err, 'an error-ratio metric');
-my $args = { 'canary-hash' => '6d9f7c8b5' };
-like(FakeAzure::form_decode(ArgoWeb::expand($err->{provider}{web}{body}, $args))->{query},
-    qr/^sum\(rate\(pingpong_requests_total\{route="\/pingpong",code=~"5\.\.",pod=~"ping-pong-app-6d9f7c8b5-\.\*"\}\[2m\]\)\) \/ sum\(rate\(pingpong_requests_total\{route="\/pingpong",pod=~"ping-pong-app-6d9f7c8b5-\.\*"\}\[2m\]\)\)$/,
-    'the ratio of 5xx to all /pingpong answers of the canary pods');
-my %tmpl_args = map { $_->{name} => 1 } @{ $doc->{spec}{args} || [] };
-ok($tmpl_args{'canary-hash'}, 'the template declares the canary-hash argument');
-$prom->set_prom('value 0.01');
-($phase, $v) = ArgoWeb::measure($err, $base, $args);
-is($phase, 'Successful', "error ratio 0.01: Successful ($v)");
-is(FakeAzure::form_decode(($prom->requests('prom'))[-1]{body})->{query} =~ /6d9f7c8b5/ ? 1 : 0, 1, 'Prometheus got the query with the canary hash');
-$prom->set_prom('value 0.2');
-($phase, $v) = ArgoWeb::measure($err, $base, $args);
-is($phase, 'Failed', "error ratio 0.2: Failed ($v)");
-$prom->set_prom('empty');
-($phase, $v) = ArgoWeb::measure($err, $base, $args);
-is($phase, 'Error', "no data: Error ($v)");
-$prom->set_prom('value NaN');
-($phase, $v) = ArgoWeb::measure($err, $base, $args);
-isnt($phase, 'Successful', "no traffic (NaN): not a success ($phase)");
+# Prometheus down, then the proxy down.
+$prom->stop;
+for my $name ('error-ratio', 'cpu-usage') {
+	($phase, $v) = measure($name);
+	is($phase, 'Error', "$name with Prometheus down: Error ($v)");
+}
+$pp->stop;
+for my $name ('error-ratio', 'cpu-usage') {
+	($phase, $v) = measure($name);
+	is($phase, 'Error', "$name with the proxy down: Error ($v)");
+}
 
 done_testing;

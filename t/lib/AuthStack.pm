@@ -7,18 +7,20 @@ use warnings;
 use PP;
 use FakeAzure;
 
-# AuthStack::start(cred => 'client_secret'|'workload_identity'|'managed_identity'|'none', env => {...})
+# AuthStack::start(cred => 'client_secret'|'workload_identity'|'managed_identity'|'none', env => {...},
+#     role => 'authproxy' (default) or 'all' (then with a database), prometheus => a real one's URL)
 # Returns ($pp, $aad, $prom).
 sub start {
 	my (%o) = @_;
-	my $pp = PP->new(db => 0, role => 'authproxy', start => 0);
+	my $role = $o{role} || 'authproxy';
+	my $pp = PP->new(db => $role ne 'authproxy', role => $role, start => 0);
 	my $aad = FakeAzure->new($pp->dir . '/fake-aad');
 	my $prom = FakeAzure->new($pp->dir . '/fake-prom');
 	$aad->set_token($o{token_mode}) if $o{token_mode};
 	my %env = (
 		AZURE_AUTHORITY_HOST => $aad->url . '/',
 		AUTH_PROXY_IMDS_ENDPOINT => $aad->url . '/metadata/identity/oauth2/token',
-		AUTH_PROXY_PROMETHEUS_URL => $prom->url,
+		AUTH_PROXY_PROMETHEUS_URL => $o{prometheus} || $prom->url,
 		AUTH_PROXY_RETRY_MIN_MS => 200,
 		AUTH_PROXY_RETRY_MAX_MS => 2000,
 		AUTH_PROXY_TOKEN_TIMEOUT => 2,

@@ -1,0 +1,21 @@
+/* version.h: the release version (one source: binaries, /metrics, image tag) and the /metrics families every program shares. */
+#ifndef PP_VERSION_H
+#define PP_VERSION_H
+
+/* The image tag in manifests/ is this version (t/20-manifests.t checks). */
+#define PP_VERSION	"4.4.3"
+
+/*
+ * pingpong_build_info and process_start_time_seconds, as Prometheus'
+ * conventions name them; printf arguments: the program (const char *) and
+ * its start in epoch seconds (unsigned long long).
+ */
+#define PP_METRICS_PROCESS_FMT \
+	"# HELP pingpong_build_info The running build: version and program, value 1.\n" \
+	"# TYPE pingpong_build_info gauge\n" \
+	"pingpong_build_info{version=\"" PP_VERSION "\",program=\"%s\"} 1\n" \
+	"# HELP process_start_time_seconds When the program started, in seconds since the epoch.\n" \
+	"# TYPE process_start_time_seconds gauge\n" \
+	"process_start_time_seconds %llu\n"
+
+#endif
