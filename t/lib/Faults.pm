@@ -16,7 +16,9 @@ use Time::HiRes qw(time sleep);
 use PP qw(wait_until slurp);
 
 # Runs load on $pp while $fault->() runs; $fault returns when the fault has
-# ended. Returns a report hash.
+# ended. The load lasts $o{seconds}, or with $o{tail}, until that many
+# seconds after the fault ended (for faults of unknown length; $o{seconds}
+# then only caps it). Returns a report hash.
 sub under_load {
 	my ($pp, %o) = @_;
 	my $file = $pp->dir . '/faultload.' . int(rand 1e9);
@@ -26,7 +28,7 @@ sub under_load {
 	my $pid = fork // die;
 	if ($pid == 0) {
 		my @r = $pp->load(clients => $o{clients} || 6, requests => 1_000_000, seconds => $o{seconds} || 8,
-		    keep_alive => $o{keep_alive} // 1, timed => 1);
+		    keep_alive => $o{keep_alive} // 1, timed => 1, stop_file => $o{tail} ? "$file.stop" : undef);
 		open my $fh, '>', $file or POSIX::_exit(1);
 		print $fh join("\t", @$_) . "\n" for @r;
 		close $fh;
@@ -38,15 +40,21 @@ sub under_load {
 	my $t_end = time;
 	my $back = wait_until(5, sub { my $r = $pp->get('/pingpong'); $r->{status} == 200 && $r->{content} =~ /^pong \d+/ });
 	my $recovery = time - $t_end;
+	if ($o{tail}) {
+		sleep($t_end + $o{tail} - time) if $t_end + $o{tail} > time;
+		open my $stop, '>', "$file.stop" or die "Faults: $file.stop: $!";
+		close $stop;
+	}
 	waitpid($pid, 0);
-	my @res = map { chomp; [split /\t/, $_, 3] } do { open my $fh, '<', $file or die; <$fh> };
+	unlink "$file.stop";
+	my @res = map { chomp; [split /\t/, $_, 4] } do { open my $fh, '<', $file or die; <$fh> };
 	unlink $file;
-	my (@n, $uncertain, %status, $max_fail);
+	my (@n, $uncertain, %status, $max_fail, @t_ok);
 	$max_fail = 0;
 	for (@res) {
-		my ($st, $body, $secs) = @$_;
+		my ($st, $body, $secs, $t_done) = @$_;
 		$status{$st}++;
-		if ($st == 200 && $body =~ /^pong (\d+)\\n$/) { push @n, $1; next }
+		if ($st == 200 && $body =~ /^pong (\d+)\\n$/) { push @n, $1; push @t_ok, $t_done; next }
 		$uncertain++;
 		$max_fail = $secs if defined $secs && $secs > $max_fail;
 	}
@@ -54,22 +62,28 @@ sub under_load {
 	my @dups = grep { $seen{$_}++ } @n;
 	my $counter = $pp->counter;
 	my $max_n = @n ? (sort { $b <=> $a } @n)[0] : -1;
+	# The outage: the longest time in which no pong was answered.
+	my $outage = 0;
+	@t_ok = sort { $a <=> $b } @t_ok;
+	for (1 .. $#t_ok) {
+		$outage = $t_ok[$_] - $t_ok[$_ - 1] if $t_ok[$_] - $t_ok[$_ - 1] > $outage;
+	}
 	return {
 		requests => scalar @res, ok => scalar @n, uncertain => $uncertain || 0, status => \%status,
 		duplicates => scalar @dups, max_n => $max_n, counter => $counter,
 		gap => $counter - $counter0 - @n - 1,	# the recovery probe's own pong is the 1
 		recovery => $back ? $recovery : undef, fault_seconds => $t_end - $t_fault,
-		longest_failure => $max_fail, same_launcher => ($pp->{pid} // 0) == $launcher && kill(0, $launcher),
+		longest_failure => $max_fail, outage => $outage, same_launcher => ($pp->{pid} // 0) == $launcher && kill(0, $launcher),
 	};
 }
 
 # Test::More checks of the invariants; $what names the scenario.
 sub check {
 	my ($r, $what, %o) = @_;
-	Test::More::diag(sprintf '%s: %d requests, %d ok, %d uncertain (%s), gap %d, recovery %s s',
+	Test::More::diag(sprintf '%s: %d requests, %d ok, %d uncertain (%s), gap %d, recovery %s s, no pong for %.2f s',
 	    $what, $r->{requests}, $r->{ok}, $r->{uncertain},
 	    join(' ', map { "$_:$r->{status}{$_}" } sort keys %{ $r->{status} }), $r->{gap},
-	    defined $r->{recovery} ? sprintf('%.2f', $r->{recovery}) : 'never');
+	    defined $r->{recovery} ? sprintf('%.2f', $r->{recovery}) : 'never', $r->{outage});
 	Test::More::ok($r->{ok} > 0, "$what: pongs were served");
 	Test::More::is($r->{duplicates}, 0, "$what: no N given twice");
 	Test::More::ok($r->{max_n} < $r->{counter}, "$what: every N is below the final counter");

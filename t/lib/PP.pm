@@ -53,7 +53,8 @@ sub slurp {
 	return defined $s ? $s : '';
 }
 
-# PP->new(db => 1|0, env => {...}, start => 1|0, role => 'app')
+# PP->new(db => 1|0, env => {...}, start => 1|0, role => 'app',
+#         psql => sub { ($sql, $db) ... })   (a database run elsewhere, e.g. Patroni)
 sub new {
 	my ($class, %o) = @_;
 	my $dir = tempdir('pingpong-t-XXXXXX', TMPDIR => 1, CLEANUP => 0);
@@ -69,6 +70,7 @@ sub new {
 		owner	=> $$,
 		pg_port	=> $o{pg_tcp} ? free_port() : 5432,	# pg_tcp: also on 127.0.0.1
 		pg_tcp	=> $o{pg_tcp},
+		psql_via => $o{psql},
 	}, $class;
 	push @LIVE, $self;
 	$self->pg_start if $self->{db};
@@ -118,6 +120,7 @@ sub pg_pid {
 sub psql {
 	my ($self, $sql, $db) = @_;
 	$db ||= 'pingpong';
+	return $self->{psql_via}->($sql, $db) if $self->{psql_via};
 	my $bin = (sort glob('/usr/lib/postgresql/*/bin'))[-1];
 	my @as = $> == 0 ? ('runuser', '-u', 'postgres', '--') : ();
 	open my $fh, '-|', @as, "$bin/psql", '-X', '-h', $self->pgdir, '-p', $self->{pg_port}, '-U',
@@ -239,7 +242,8 @@ sub auth_get {
 }
 
 # Runs $clients processes, each making up to $n GETs of $path (stopping
-# early after $secs); returns a list of [status, body] for every request.
+# early after $secs, or once the file $o{stop_file} exists); returns a list
+# of [status, body] for every request.
 sub load {
 	my ($self, %o) = @_;
 	my ($clients, $n, $secs, $path) = ($o{clients} || 8, $o{requests} || 100,
@@ -256,13 +260,13 @@ sub load {
 			open my $out, '>', $file or POSIX::_exit(1);
 			my $end = time + $secs;
 			for (1 .. $n) {
-				last if time > $end;
+				last if time > $end || (defined $o{stop_file} && -e $o{stop_file});
 				my $t0 = time;
 				my $r = $ua->get($url);
 				my $body = $r->{content} // '';
 				$body =~ s/\n/\\n/g;
 				$body =~ s/\t/ /g;
-				print $out $o{timed} ? sprintf("%s\t%s\t%.3f\n", $r->{status}, $body, time - $t0)
+				print $out $o{timed} ? sprintf("%s\t%s\t%.3f\t%.3f\n", $r->{status}, $body, time - $t0, time)
 				    : "$r->{status}\t$body\n";
 			}
 			close $out;
