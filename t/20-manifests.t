@@ -1,22 +1,25 @@
 # The Kubernetes manifests, proven offline: every object validates against
 # its schema (kubernetes-models, pinned in tools/k8s-validate), each
 # kustomization builds, and cross-checks catch what would break a deploy.
+# manifests/monitoring/ holds Prometheus and Grafana files, not Kubernetes
+# objects: t/21-monitoring.t proves those.
 use strict;
 use warnings;
 use lib 't/lib';
 use Test::More;
 use File::Find;
 use JSON::PP;
+use File::Temp;
 use YAML::XS qw(LoadFile);
 use PP qw(slurp wait_until);
 
 my $root = $PP::ROOT;
 my $tools = "$root/tools/k8s-validate";
-system("cd $tools && (test -d node_modules || npm ci --no-audit --no-fund --loglevel=error) >/dev/null") == 0
+system("cd $tools && (npm ls --depth=0 >/dev/null 2>&1 || npm ci --no-audit --no-fund --loglevel=error) >/dev/null") == 0
     or BAIL_OUT('npm ci in tools/k8s-validate failed');
 
 my @files;
-find(sub { push @files, $File::Find::name if /\.ya?ml$/ }, "$root/manifests");
+find(sub { push @files, $File::Find::name if /\.ya?ml$/ && $File::Find::dir !~ m{/manifests/monitoring} }, "$root/manifests");
 @files = sort @files;
 ok(@files >= 20, scalar(@files) . ' manifest files');
 
@@ -144,6 +147,89 @@ my ($app) = grep { $_->{name} eq 'ping-pong' } @{ $ro->{spec}{template}{spec}{co
 my %appenv = map { $_->{name} => $_->{value} } @{ $app->{env} };
 ok($appenv{PING_PONG_DB_MAX_CONNECTIONS}, 'the connection budget is set on the app');
 ok($hpa->{spec}{maxReplicas} * $appenv{PING_PONG_DB_MAX_CONNECTIONS} <= 100, 'max replicas x budget fits PostgreSQL\'s max_connections');
+
+# Both variants in one namespace: neither replaces an object of the other
+# (the shared-volume variant once repointed the canary's ping-pong-svc).
+my %where;
+for my $s (sort keys %set) {
+	$where{"$_->{kind}/$_->{metadata}{name}"}{$s} = 1 for grep { $_->{kind} ne 'Namespace' } @{ $set{$s} };
+}
+is_deeply([grep { keys %{ $where{$_} } > 1 } sort keys %where], [], 'no kind/name in both variants');
+
+# One version: the image tag is common/version.h's.
+my ($version) = slurp("$root/common/version.h") =~ /#define PP_VERSION\s+"([^"]+)"/;
+is((keys %tags)[0], "kubemooc.azurecr.io/ping-pong-app:$version", "the image tag is the version, $version");
+
+# Workload identity: the ids have one source (the ServiceAccount's
+# annotations, read by the webhook), and only the auth proxy gets them.
+ok($sa->{metadata}{annotations}{"azure.workload.identity/$_"}, "the ServiceAccount carries the $_") for qw(client-id tenant-id);
+for my $c (map { containers($_) } pod_templates(@objs)) {
+	ok(!grep({ $_->{name} =~ /^AZURE_(CLIENT|TENANT)_ID$/ } @{ $c->{env} || [] }), "$c->{name}: no AZURE_CLIENT_ID/AZURE_TENANT_ID of its own");
+}
+my %skip = map { $_ => 1 } split /;/, $pod->{metadata}{annotations}{'azure.workload.identity/skip-containers'} // '';
+is_deeply([sort keys %skip], [sort grep { $_ ne 'prometheus-auth-sidecar' } map { $_->{name} } @{ $pod->{spec}{containers} }],
+    'the webhook skips every container but the auth proxy');
+
+# The NetworkPolicy: 3000 open; 8080 only to Argo Rollouts' controller, the
+# scraper and the ping-pong pods.
+my ($np) = grep { $_->{kind} eq 'NetworkPolicy' } @{ $set{'ping-pong'} };
+ok($np, 'a NetworkPolicy in the canary deployment');
+is_deeply($np->{spec}{podSelector}{matchLabels}, $ro->{spec}{selector}{matchLabels}, 'it selects the Rollout\'s pods');
+ok(grep({ $_ eq 'Ingress' } @{ $np->{spec}{policyTypes} }), 'for Ingress');
+my %cport = map { ($_->{name} => $_->{containerPort}) } map { @{ $_->{ports} || [] } } @{ $pod->{spec}{containers} };
+my (%open, %peers);
+for my $rule (@{ $np->{spec}{ingress} }) {
+	my @ports = map { $cport{ $_->{port} } // $_->{port} } @{ $rule->{ports} || [] };
+	ok(@ports, 'every ingress rule names its ports');
+	for my $port (@ports) {
+		if (!$rule->{from}) { $open{$port} = 1 }
+		else { push @{ $peers{$port} }, @{ $rule->{from} } }
+	}
+}
+ok($open{3000}, 'the app (3000) is open to every client');
+ok(!$open{8080}, 'the auth proxy (8080) is not');
+my @p8080 = @{ $peers{8080} || [] };
+ok(grep({ ((($_->{namespaceSelector} || {})->{matchLabels} || {})->{'kubernetes.io/metadata.name'} // '') eq 'argo-rollouts' } @p8080),
+    '8080 admits the argo-rollouts namespace');
+ok(!grep({ !$_->{podSelector} || ($_->{namespaceSelector} && !%{ $_->{namespaceSelector}{matchLabels} || {} }) } @p8080),
+    'and every peer of 8080 names its pods (no whole namespace, no "all namespaces")');
+
+# The PrometheusRule is generated from the rules file, and promtool accepts what it holds.
+my $gen = qx{$root/tools/prometheus-rule};
+is($gen, slurp("$root/manifests/ping-pong/prometheus-rule.yaml"), 'prometheus-rule.yaml is tools/prometheus-rule\'s output (regenerate it)');
+my ($pr) = grep { $_->{kind} eq 'PrometheusRule' } @objs;
+is_deeply($pr->{spec}{groups}, LoadFile("$root/manifests/monitoring/pingpong.rules.yml")->{groups}, 'the PrometheusRule holds the rules file\'s groups');
+{
+	my $tmp = File::Temp->new(SUFFIX => '.yml');
+	print $tmp YAML::XS::Dump({ groups => $pr->{spec}{groups} });
+	close $tmp;
+	my $out = qx{promtool check rules $tmp 2>&1};
+	is($?, 0, 'promtool check rules accepts the PrometheusRule\'s groups') or diag $out;
+}
+
+# The README's Kubernetes section: every file it names exists, and the
+# canary command is one kubectl argo rollouts accepts.
+my $readme = slurp("$root/README.md");
+(my $flat = $readme) =~ s/\\\n\s*/ /g;
+my %named = map { $_ => 1 } $flat =~ m{(manifests/[\w./-]+\.ya?ml)}g;
+for my $f (sort keys %named) {
+	next if $f =~ /\.enc\.yaml$/;	# made by sops from the .example.yaml
+	ok(-f "$root/$f", "README names $f, which exists");
+}
+my @set_image = $flat =~ /^(kubectl argo rollouts set image .*)$/mg;
+ok(@set_image, 'the README shows the canary command');
+for my $cmd (@set_image) {
+	my (undef, undef, undef, undef, undef, $rollout, @rest) = split ' ', $cmd;
+	is($rollout, $ro->{metadata}{name}, 'it names the Rollout');
+	my @pairs = grep { /=/ } @rest;
+	is(scalar @pairs, 1, 'with one CONTAINER=IMAGE pair (the plugin takes one)');
+	my ($ctr, $img) = $pairs[0] =~ /^'?([^=]+)=([^']+)'?$/;
+	ok($ctr eq '*' || grep({ $_->{name} eq $ctr } @{ $pod->{spec}{containers} }), "container $ctr is * or one of the Rollout's");
+	my ($repo, $newtag) = split /:/, $img;
+	is($repo, 'kubemooc.azurecr.io/ping-pong-app', 'the image is ours');
+	isnt($newtag, $version, "a new tag ($newtag), not the running $version");
+	like($cmd, qr/ -n exercises\b/, 'in the Rollout\'s namespace');
+}
 
 # Probes: ask a running stack each probe path the manifests use.
 my $pp = PP->new;

@@ -13,6 +13,7 @@ const modules = {
   'autoscaling/v2': 'kubernetes-models/autoscaling/v2',
   'argoproj.io/v1alpha1': '@kubernetes-models/argo-rollouts/argoproj.io/v1alpha1',
   'gateway.networking.k8s.io/v1': '@kubernetes-models/gateway-api/gateway.networking.k8s.io/v1',
+  'monitoring.coreos.com/v1': '@kubernetes-models/prometheus-operator/monitoring.coreos.com/v1',
 };
 
 for (const file of process.argv.slice(2)) {
