@@ -41,8 +41,11 @@ AUTH_LIBS = -lfcgi -lcurl -ljansson -lm
 LOG_SRC	= logoutput/main.c logoutput/source.c
 LOG_OBJ = $(LOG_SRC:%.c=$(BUILD)/%.o)
 
+SUPERVISE_SRC = launcher/supervise.c launcher/logline.c
+SUPERVISE_OBJ = $(SUPERVISE_SRC:%.c=$(BUILD)/%.o)
+
 PROGS	= $(BUILD)/pingpong-worker $(BUILD)/pingpong-authproxy $(BUILD)/pingpong-logoutput \
-	  $(BUILD)/pp_limits.env
+	  $(BUILD)/pingpong-supervise $(BUILD)/pp_limits.env
 
 .PHONY: all deps run test bench fuzz valgrind soak image-test clean
 all: $(PROGS)
@@ -81,6 +84,10 @@ $(BUILD)/pingpong-authproxy: $(AUTH_OBJ) $(COMMON_OBJ)
 $(BUILD)/pingpong-logoutput: $(LOG_OBJ) $(COMMON_OBJ)
 	$(CC) $(PP_LDFLAGS) $(LDFLAGS) -o $@ $^ -lfcgi -lcurl -ljansson
 
+$(BUILD)/pingpong-supervise: $(SUPERVISE_OBJ) $(BUILD)/common/log.o \
+    $(BUILD)/common/dotenv.o $(BUILD)/common/config.o
+	$(CC) $(PP_LDFLAGS) $(LDFLAGS) -o $@ $^
+
 # The service in the foreground; a private PostgreSQL under ./var/ unless
 # PING_PONG_DB_HOST names a server.
 run: deps
@@ -117,7 +124,7 @@ soak: deps
 # libFuzzer harnesses for every parser of outside input, each for
 # FUZZ_SECONDS on the committed corpus (new finds go to build/fuzz/).
 FUZZ_SECONDS ?= 20
-FUZZ_CC = clang -std=c11 -D_GNU_SOURCE -g -O1 -fsanitize=fuzzer,address,undefined -Icommon -Ifcgi -Iauthproxy -Ilogoutput
+FUZZ_CC = clang -std=c11 -D_GNU_SOURCE -g -O1 -fsanitize=fuzzer,address,undefined -Icommon -Ifcgi -Iauthproxy -Ilogoutput -Ilauncher
 fuzz:
 	@tools/deps build fuzz
 	@mkdir -p build/fuzz

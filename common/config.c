@@ -1,5 +1,6 @@
 /* config.c: the settings table, env and .env loading, validation, masked printing. */
 #include <errno.h>
+#include <stdarg.h>
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
@@ -62,7 +63,7 @@ static const struct row rows[S__MAX] = {
 	[S_METRICS] =		{ "PING_PONG_METRICS", T_BOOL, "on", 0, 0, CF_APP, 0 },
 	[S_LISTEN_ADDRESS] =	{ "PING_PONG_LISTEN_ADDRESS", T_STR, "0.0.0.0", 0, 0, CF_LAUNCH, 0 },
 	[S_ACCESS_LOG] =	{ "PING_PONG_ACCESS_LOG", T_BOOL, "on", 0, 0, CF_LAUNCH, 0 },
-	[S_NGINX_USER] =	{ "PING_PONG_NGINX_USER", T_STR, "www-data", 0, 0, CF_LAUNCH, 0 },
+	[S_NGINX_USER] =	{ "PING_PONG_NGINX_USER", T_STR, "www-data", 0, 0, ALL, 0 },
 	[S_NGINX_WORKERS] =	{ "PING_PONG_NGINX_WORKERS", T_INT, "2", 1, 64, CF_LAUNCH, 0 },
 	[S_AUTH_PORT] =		{ "AUTH_PROXY_PORT", T_PORT, "8080", 1, 65535, CF_AUTH | CF_LAUNCH, 0 },
 	[S_AUTH_PROMETHEUS_URL] = { "AUTH_PROXY_PROMETHEUS_URL", T_URL, NULL, 0, 0, CF_AUTH | CF_LAUNCH, 0 },
@@ -81,14 +82,31 @@ static const struct row rows[S__MAX] = {
 	[S_LOG_PORT] =		{ "LOG_APP_PORT", T_PORT, "8000", 1, 65535, CF_LOG | CF_LAUNCH, 0 },
 	[S_LOG_INTERVAL] =	{ "LOG_APP_LOG_INTERVAL_SECONDS", T_INT, "5", 1, 3600, CF_LOG, 0 },
 	[S_LOG_PP_HOST] =	{ "LOG_APP_PING_PONG_SERVICE_HOST", T_STR, "localhost", 0, 0, CF_LOG, 0 },
-	[S_LOG_PP_PORT] =	{ "LOG_APP_PING_PONG_SERVICE_PORT", T_PORT, "3000", 1, 65535, CF_LOG, 0 },
+	[S_LOG_PP_PORT] =	{ "LOG_APP_PING_PONG_SERVICE_PORT", T_PORT, NULL, 1, 65535, CF_LOG, 0 },
 	[S_LOG_SHARED_VOLUME_PATH] = { "LOG_APP_SHARED_VOLUME_PATH", T_STR, NULL, 0, 0, CF_LOG, 0 },
+	[S_LOG_FORMAT] =	{ "PING_PONG_LOG_FORMAT", T_CHOICE, "text", 0, 0, ALL, 0, "text|json" },
+	[S_ACCESS_LOG_PROBES] =	{ "PING_PONG_ACCESS_LOG_PROBES", T_BOOL, "off", 0, 0, CF_LAUNCH, 0 },
+	[S_USER] =		{ "PING_PONG_USER", T_STR, NULL, 0, 0, ALL, 0 },
 };
+
+/* Settings whose default is another setting's value (unset = follow it). */
+static const struct { enum setting s, from; } follows[] = {
+	{ S_LOG_PP_PORT, S_APP_PORT },	/* role all: log-output asks this stack */
+	{ S_USER, S_NGINX_USER },	/* one unprivileged user for the stack */
+};
+
+/* Prefixes of the names this table owns: an unknown one is a typo. */
+static const char *const prefixes[] = { "PING_PONG_", "AUTH_PROXY_", "LOG_APP_" };
+
+#define WARN_MAX	16	/* warnings kept; the rest are counted */
 
 static char	*values[S__MAX];	/* owned copies; NULL when unset */
 static long	 ints[S__MAX];
 static int	 given[S__MAX];
 static char	*dotenv_values[S__MAX];
+static int	 nomem;			/* a strdup failed while reading */
+static char	 warnings[WARN_MAX][200];
+static int	 nwarnings;
 
 static int
 find_row(const char *env)
@@ -99,16 +117,125 @@ find_row(const char *env)
 	return -1;
 }
 
+/* Edit distance between a and b (each up to 63 bytes are compared). */
+static size_t
+distance(const char *a, const char *b)
+{
+	size_t la = strnlen(a, 63), lb = strnlen(b, 63), prev[64], cur[64];
+
+	for (size_t j = 0; j <= lb; j++)
+		prev[j] = j;
+	for (size_t i = 1; i <= la; i++) {
+		cur[0] = i;
+		for (size_t j = 1; j <= lb; j++) {
+			size_t sub = prev[j - 1] + (a[i - 1] != b[j - 1]);
+			size_t del = prev[j] + 1, ins = cur[j - 1] + 1;
+
+			cur[j] = sub < del ? (sub < ins ? sub : ins) : (del < ins ? del : ins);
+		}
+		memcpy(prev, cur, sizeof(prev));
+	}
+	return prev[lb];
+}
+
+/* The valid setting closest to name. */
+static const char *
+closest(const char *name)
+{
+	size_t best = (size_t)-1;
+	const char *found = rows[0].env;
+
+	for (int i = 0; i < S__MAX; i++) {
+		size_t d = distance(name, rows[i].env);
+
+		if (d < best) {
+			best = d;
+			found = rows[i].env;
+		}
+	}
+	return found;
+}
+
+static void
+warn_keep(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+static void
+warn_keep(const char *fmt, ...)
+{
+	va_list ap;
+
+	if (nwarnings++ >= WARN_MAX)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(warnings[nwarnings - 1], sizeof(warnings[0]), fmt, ap);
+	va_end(ap);
+}
+
+/* An unknown name with one of our prefixes: kept as a warning. */
+static void
+check_name(const char *name, size_t len, const char *where)
+{
+	char key[64];
+
+	if (len >= sizeof(key))
+		len = sizeof(key) - 1;
+	memcpy(key, name, len);
+	key[len] = '\0';
+	for (size_t p = 0; p < sizeof(prefixes) / sizeof(prefixes[0]); p++)
+		if (strncmp(key, prefixes[p], strlen(prefixes[p])) == 0 &&
+		    find_row(key) < 0) {
+			warn_keep("unknown setting %s in %s, ignored; the closest setting is %s",
+			    key, where, closest(key));
+			return;
+		}
+}
+
 static void
 dotenv_keep(const char *key, const char *value, void *arg)
 {
 	int i = find_row(key);
 
 	(void)arg;
-	if (i < 0)
+	if (i < 0) {
+		check_name(key, strlen(key), ".env");
 		return;
+	}
 	free(dotenv_values[i]);
-	dotenv_values[i] = strdup(value);
+	if ((dotenv_values[i] = strdup(value)) == NULL)
+		nomem = 1;
+}
+
+/* A line of .env that is not an assignment: its text may hold a secret, so only its first word is shown. */
+static void
+dotenv_bad(unsigned lineno, const char *line, void *arg)
+{
+	char word[64];
+	size_t n = 0;
+
+	(void)arg;
+	if (line != NULL) {
+		line += strspn(line, " \t");
+		n = strspn(line, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_");
+	}
+	if (n >= sizeof(word))
+		n = sizeof(word) - 1;
+	memcpy(word, n > 0 ? line : "", n);
+	word[n] = '\0';
+	if (n == 0)
+		warn_keep(".env line %u is not NAME=value, ignored", lineno);
+	else
+		warn_keep(".env line %u is not NAME=value, ignored (it starts with %s; the closest setting is %s)",
+		    lineno, word, closest(word));
+}
+
+/* Every name of the environment with one of our prefixes must be a setting. */
+static void
+check_environment(void)
+{
+	extern char **environ;
+
+	for (char **e = environ; *e != NULL; e++)
+		check_name(*e, strcspn(*e, "="), "the environment");
 }
 
 /* Reads ./.env if present; a missing file is normal, an unreadable one is not. */
@@ -131,7 +258,7 @@ dotenv_read(char *err, size_t errlen)
 		snprintf(err, errlen, ".env: cannot read: %s", strerror(errno));
 		return -1;
 	}
-	dotenv_parse(buf, (size_t)n, dotenv_keep, NULL);
+	dotenv_parse(buf, (size_t)n, dotenv_keep, dotenv_bad, NULL);
 	return 0;
 }
 
@@ -192,6 +319,10 @@ read_secret_file(const char *path, char **out, char *why, size_t whylen)
 	buf[n] = '\0';
 	*out = strdup(buf);
 	explicit_bzero(buf, sizeof(buf));
+	if (*out == NULL) {
+		snprintf(why, whylen, "out of memory");
+		return -1;
+	}
 	return 0;
 }
 
@@ -266,11 +397,19 @@ validate(int i, const char *v, char *err, size_t errlen)
 		    r->env, shown);
 		return -1;
 	case T_CHOICE: {
+		/* Whole words only: "auto|client_secret" is not a choice. */
 		size_t n = strlen(v);
+		long k = 0;
 
-		for (const char *c = r->choices; *c != '\0'; c += strcspn(c, "|"), c += *c == '|')
-			if (strncmp(c, v, n) == 0 && (c[n] == '|' || c[n] == '\0') && n > 0)
+		for (const char *c = r->choices; *c != '\0'; c += *c == '|', k++) {
+			size_t w = strcspn(c, "|");
+
+			if (w == n && n > 0 && strncmp(c, v, n) == 0) {
+				ints[i] = k;
 				return 0;
+			}
+			c += w;
+		}
 		snprintf(err, errlen, "%s=%s is invalid: expected one of %s",
 		    r->env, shown, r->choices);
 		return -1;
@@ -309,8 +448,10 @@ config_load(unsigned owners, char *err, size_t errlen)
 {
 	char why[128];
 
+	nwarnings = 0;
 	if (dotenv_read(err, errlen) == -1)
 		return -1;
+	check_environment();
 	for (int i = 0; i < S__MAX; i++) {
 		const char *v = getenv(rows[i].env);
 
@@ -320,7 +461,24 @@ config_load(unsigned owners, char *err, size_t errlen)
 		if (v == NULL)
 			v = rows[i].def;
 		free(values[i]);
-		values[i] = v != NULL ? strdup(v) : NULL;
+		values[i] = NULL;
+		if (v != NULL && (values[i] = strdup(v)) == NULL)
+			nomem = 1;
+	}
+	for (size_t f = 0; f < sizeof(follows) / sizeof(follows[0]); f++) {
+		int to = follows[f].s, from = follows[f].from;
+
+		if (!given[to] && values[from] != NULL) {
+			free(values[to]);
+			if ((values[to] = strdup(values[from])) == NULL)
+				nomem = 1;
+		}
+	}
+	if (nomem) {
+		snprintf(err, errlen, "out of memory reading the settings");
+		return -1;
+	}
+	for (int i = 0; i < S__MAX; i++) {
 		if ((rows[i].owners & owners) == 0 || values[i] == NULL)
 			continue;
 		if (validate(i, values[i], err, errlen) == -1)
@@ -376,39 +534,162 @@ config_env_name(enum setting s)
 }
 
 void
-config_print(FILE *fp, unsigned owners)
+config_warn(void)
 {
+	int kept = nwarnings < WARN_MAX ? nwarnings : WARN_MAX;
+
+	for (int w = 0; w < kept; w++)
+		log_warning(NULL, "configuration: %s", warnings[w]);
+	if (nwarnings > kept)
+		log_warning(NULL, "configuration: %d more warnings not shown", nwarnings - kept);
+}
+
+unsigned
+config_role_owners(const char *role)
+{
+	static const struct { const char *role; unsigned owners; } roles[] = {
+		{ "app", CF_APP | CF_LAUNCH },
+		{ "authproxy", CF_AUTH | CF_LAUNCH },
+		{ "log-output", CF_LOG | CF_LAUNCH },
+		{ "all", ALL },
+	};
+
+	for (size_t i = 0; i < sizeof(roles) / sizeof(roles[0]); i++)
+		if (strcmp(role, roles[i].role) == 0)
+			return roles[i].owners;
+	return 0;
+}
+
+/* The value as it means: booleans on/off, levels in capitals, numbers as parsed. */
+static const char *
+normalised(int i, char *buf, size_t len)
+{
+	if (values[i] == NULL)
+		return "";
+	if (rows[i].secret)
+		return *values[i] != '\0' ? "********" : "";
+	switch (rows[i].type) {
+	case T_BOOL:
+		return ints[i] ? "on" : "off";
+	case T_LEVEL:
+		return log_level_name((enum log_level)ints[i]);
+	case T_PORT:
+	case T_INT:
+		snprintf(buf, len, "%ld", ints[i]);
+		return buf;
+	case T_STR:
+	case T_CHOICE:
+	case T_FILE:
+	case T_URL:
+	case T_HOSTS:
+	case T_PORTS:
+		break;
+	}
+	return values[i];
+}
+
+/* Writes v in single quotes, each ' as '\'' (safe for a shell's eval). */
+static void
+print_quoted(FILE *fp, const char *v)
+{
+	fputc('\'', fp);
+	for (; *v != '\0'; v++)
+		if (*v == '\'')
+			fputs("'\\''", fp);
+		else
+			fputc(*v, fp);
+	fputc('\'', fp);
+}
+
+/* What the launcher derives from the settings, computed here so it reads them once. */
+static void
+print_derived(FILE *fp)
+{
+	long workers = ints[S_WORKERS], budget = ints[S_DB_MAX_CONNECTIONS];
+
+	/* make run starts a private database only when no host was given. */
+	fprintf(fp, "cfg_db_host_given=%d\n", given[S_DB_HOST]);
+	/* Each worker holds one connection: a replica opens at most the budget. */
+	fprintf(fp, "cfg_workers_started=%ld\n", workers < budget ? workers : budget);
+	/* A worker answers within connect + statement timeouts; nginx waits a bit more. */
+	fprintf(fp, "cfg_fcgi_read_timeout=%ld\n",
+	    ints[S_DB_CONNECT_TIMEOUT] + (ints[S_DB_STATEMENT_TIMEOUT] + 999) / 1000 + 3);
+}
+
+void
+config_print(FILE *fp, unsigned owners, int shell)
+{
+	char buf[32];
+
 	for (int i = 0; i < S__MAX; i++) {
 		if ((rows[i].owners & owners) == 0)
 			continue;
-		if (rows[i].secret)
-			fprintf(fp, "%s=%s\n", rows[i].env,
-			    values[i] != NULL && *values[i] ? "********" : "");
-		else
-			fprintf(fp, "%s=%s\n", rows[i].env, config_str(i));
+		if (!shell) {
+			fprintf(fp, "%s=%s\n", rows[i].env, normalised(i, buf, sizeof(buf)));
+			continue;
+		}
+		fprintf(fp, "cfg_%s=", rows[i].env);
+		print_quoted(fp, normalised(i, buf, sizeof(buf)));
+		fputc('\n', fp);
 	}
+	if (shell)
+		print_derived(fp);
+}
+
+/* Base name of argv[0], the component of the lines written before serving. */
+static const char *
+program_name(const char *argv0)
+{
+	const char *slash = strrchr(argv0, '/');
+
+	return slash != NULL ? slash + 1 : argv0;
 }
 
 int
 config_main(int argc, char *argv[], unsigned owners)
 {
+	const char *name = argc > 0 ? program_name(argv[0]) : "pingpong";
+	int shell = argc >= 2 && strcmp(argv[1], "--print-config=shell") == 0;
 	char err[512];
 
-	if (argc > 2 || (argc == 2 && strcmp(argv[1], "--check-config") != 0 &&
-	    strcmp(argv[1], "--print-config") != 0)) {
-		fprintf(stderr, "usage: %s [--check-config | --print-config]\n"
+	if ((shell && argc > 3) || (!shell && (argc > 2 || (argc == 2 &&
+	    strcmp(argv[1], "--check-config") != 0 &&
+	    strcmp(argv[1], "--print-config") != 0)))) {
+		fprintf(stderr, "usage: %s [--check-config | --print-config | --print-config=shell [ROLE]]\n"
 		    "  Runs under spawn-fcgi (the listen socket is fd 0); settings come\n"
-		    "  from the environment and ./.env (README.md, Configuration).\n", argv[0]);
+		    "  from the environment and ./.env (README.md, Configuration).\n", name);
 		return 2;
 	}
+	if (shell) {
+		/* The launcher's role: its argument, else PING_PONG_ROLE. */
+		if (argc == 3 && config_role_owners(argv[2]) == 0) {
+			log_msg(PP_LOG_CRITICAL, NULL, "configuration error: role '%s' is invalid: "
+			    "expected app, authproxy, log-output or all", argv[2]);
+			return 2;
+		}
+		if (argc == 3 && setenv("PING_PONG_ROLE", argv[2], 1) == -1)
+			return 2;
+		owners = CF_LAUNCH;
+	}
+	log_init(name, PP_LOG_INFO, PP_LOG_TEXT);
 	if (config_load(owners, err, sizeof(err)) == -1) {
-		fprintf(stderr, "pingpong: configuration error: %s\n", err);
+		/* The format asked for, unless that is the setting in error. */
+		if (values[S_LOG_FORMAT] != NULL && strcmp(values[S_LOG_FORMAT], "json") == 0)
+			log_init(name, PP_LOG_INFO, PP_LOG_JSON);
+		log_msg(PP_LOG_CRITICAL, NULL, "configuration error: %s", err);
 		return 2;
 	}
-	if (argc == 2) {
-		if (strcmp(argv[1], "--print-config") == 0)
-			config_print(stdout, owners);
-		return 0;
+	if (shell && (owners = config_role_owners(config_str(S_ROLE))) != 0 &&
+	    config_load(owners, err, sizeof(err)) == -1) {
+		log_init(name, PP_LOG_INFO, (enum log_format)ints[S_LOG_FORMAT]);
+		log_msg(PP_LOG_CRITICAL, NULL, "configuration error: %s", err);
+		return 2;
 	}
-	return -1;
+	log_init(name, (enum log_level)ints[S_LOG_LEVEL], (enum log_format)ints[S_LOG_FORMAT]);
+	/* The launcher warned once already; its children stay quiet. */
+	if (getenv("PP_CONFIG_WARNED") == NULL)
+		config_warn();
+	if (argc >= 2 && strcmp(argv[1], "--check-config") != 0)
+		config_print(stdout, owners, shell);
+	return argc >= 2 ? 0 : -1;
 }

@@ -55,6 +55,9 @@ enum setting {
 	S_LOG_PP_HOST,
 	S_LOG_PP_PORT,
 	S_LOG_SHARED_VOLUME_PATH,
+	S_LOG_FORMAT,
+	S_ACCESS_LOG_PROBES,
+	S_USER,
 	S__MAX
 };
 
@@ -62,24 +65,38 @@ enum setting {
  * Reads every setting of the given owners from the environment, then from
  * ./.env for names the environment lacks, and validates each.  On failure
  * writes one line naming the variable, the value (never a secret's) and what
- * is accepted into err and returns -1.
+ * is accepted into err and returns -1.  Unknown PING_PONG_*, AUTH_PROXY_*
+ * and LOG_APP_* names and lines of .env that are not assignments are kept
+ * as warnings (config_warn writes them).
  */
 int	config_load(unsigned owners, char *err, size_t errlen);
 
+/* Logs one warning per unknown name or bad .env line config_load found. */
+void	config_warn(void);
+
 const char *config_str(enum setting);	/* "" when unset */
-long	config_int(enum setting);	/* numbers, ports, booleans (0/1) */
+long	config_int(enum setting);	/* numbers, ports, booleans (0/1), a choice's index */
 int	config_is_set(enum setting);	/* given explicitly (env or .env) */
 const char *config_env_name(enum setting);
 
 /*
  * The command line every program shares: no argument (serve),
- * --check-config or --print-config. Loads and validates the owners'
- * settings; a bad one is one line on stderr and exit status 2. Returns -1
- * when the program should go on and serve, else the status to exit with.
+ * --check-config, --print-config, or --print-config=shell ROLE (the
+ * launcher's question: the role's settings and derived values as shell
+ * assignments).  Loads and validates the owners' settings; a bad one is one
+ * line on stderr and exit status 2.  Returns -1 when the program should go
+ * on and serve, else the status to exit with.
  */
 int	config_main(int argc, char *argv[], unsigned owners);
 
-/* Prints NAME=value for the owners' rows, secrets masked. */
-void	config_print(FILE *, unsigned owners);
+/* Which settings a launcher role reads and validates; 0 for an unknown role. */
+unsigned config_role_owners(const char *role);
+
+/*
+ * Prints NAME=value for the owners' rows, normalised (booleans on/off,
+ * levels and choices as listed), secrets masked; shell: as cfg_NAME='value'
+ * lines a shell can eval, with the derived values after them.
+ */
+void	config_print(FILE *, unsigned owners, int shell);
 
 #endif

@@ -71,10 +71,11 @@ parse_line(char *p, dotenv_cb cb, void *arg)
 }
 
 int
-dotenv_parse(const char *buf, size_t len, dotenv_cb cb, void *arg)
+dotenv_parse(const char *buf, size_t len, dotenv_cb cb, dotenv_bad_cb bad, void *arg)
 {
 	char line[DOTENV_MAX_LINE];
 	size_t i = 0, n;
+	unsigned lineno = 0;
 	int skipped = 0;
 
 	while (i < len) {
@@ -86,9 +87,20 @@ dotenv_parse(const char *buf, size_t len, dotenv_cb cb, void *arg)
 		line[n] = '\0';
 		if (n > 0 && line[n - 1] == '\r')
 			line[n - 1] = '\0';
-		if (ll >= sizeof(line) - 1 || memchr(line, '\0', n) != NULL ||
-		    parse_line(line, cb, arg) == -1)
+		lineno++;
+		if (ll >= sizeof(line) - 1 || memchr(line, '\0', n) != NULL) {
 			skipped++;
+			if (bad != NULL)
+				bad(lineno, NULL, arg);
+		} else if (parse_line(line, cb, arg) == -1) {
+			skipped++;
+			if (bad != NULL) {
+				/* parse_line may have cut the line: show it whole. */
+				memcpy(line, buf + i, n);
+				line[n] = '\0';
+				bad(lineno, line, arg);
+			}
+		}
 		i += ll + 1;
 	}
 	return skipped;

@@ -56,7 +56,8 @@ fcgiserve_start(int argc, char *argv[], unsigned owners, const char *component)
 
 	if ((rc = config_main(argc, argv, owners)) != -1)
 		return rc;
-	log_init(component, (enum log_level)config_int(S_LOG_LEVEL));
+	log_init(component, (enum log_level)config_int(S_LOG_LEVEL),
+	    (enum log_format)config_int(S_LOG_FORMAT));
 	sigemptyset(&stop_signals);
 	sigaddset(&stop_signals, SIGTERM);
 	sigaddset(&stop_signals, SIGINT);

@@ -11,22 +11,40 @@ enum log_level {
 	PP_LOG_LEVEL__MAX
 };
 
+/* PING_PONG_LOG_FORMAT: the order of its choices in common/config.c. */
+enum log_format {
+	PP_LOG_TEXT,
+	PP_LOG_JSON
+};
+
 /* Parses a level name in any case; returns -1 when it is not one. */
 int	log_level_parse(const char *name);
 const char *log_level_name(enum log_level level);
 
-/* Sets the component shown on every line and the lowest level written. */
-void	log_init(const char *component, enum log_level level);
+/* Sets the component shown on every line, the lowest level written and the format. */
+void	log_init(const char *component, enum log_level level, enum log_format format);
 int	log_enabled(enum log_level level);
 
 /*
- * Writes one line to stderr: time, level, component[pid], request_id=<id>
- * (or request_id=- when reqid is NULL or empty), message.  Control characters in the formatted message are escaped,
- * so an untrusted value cannot forge a line.  Callers never pass a password
- * or token.  Thread-safe: each line is one write(2).
+ * Writes one line to stderr.  Text:
+ *   2026-11-28T06:31:45.981Z INFO worker[123] request_id=- message
+ * (RFC 3339 UTC with milliseconds, level, component[pid], request_id=<id>
+ * or request_id=- when reqid is NULL or empty, message).  JSON: one object
+ * per line with time, level, component, pid, request_id (null when absent)
+ * and msg.  Control characters in the formatted message are escaped, so an
+ * untrusted value cannot forge a line; a line is at most PP_LOG_LINE_MAX
+ * bytes, so it is one atomic write(2) even to a pipe.  Callers never pass
+ * a password or token.  Thread-safe.
  */
 void	log_msg(enum log_level level, const char *reqid, const char *fmt, ...)
 	    __attribute__((format(printf, 3, 4)));
+
+/*
+ * Writes one line on behalf of another process (the launcher relays its
+ * children's output with it): their component and pid, the same format.
+ */
+void	log_relay(enum log_level level, const char *component, long pid,
+	    const char *msg);
 
 #define log_debug(...)	 do { if (log_enabled(PP_LOG_DEBUG)) log_msg(PP_LOG_DEBUG, __VA_ARGS__); } while (0)
 #define log_info(...)	 log_msg(PP_LOG_INFO, __VA_ARGS__)

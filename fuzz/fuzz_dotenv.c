@@ -15,11 +15,19 @@ sink(const char *key, const char *value, void *arg)
 	*n += strlen(key) + strlen(value);
 }
 
+static void
+bad(unsigned lineno, const char *line, void *arg)
+{
+	size_t *n = arg;
+
+	*n += lineno + (line != NULL ? strlen(line) : 0);
+}
+
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	size_t n = 0;
 
-	dotenv_parse((const char *)data, size, sink, &n);
+	dotenv_parse((const char *)data, size, sink, bad, &n);
 	return 0;
 }

@@ -67,7 +67,20 @@ for my $ok (['db1,db2', '5432'], ['db1,/var/run/postgresql', '5432,6432'], ['db1
 
 ($rc, $out) = launch(PING_PONG_ROLE => 'bogus');
 is($rc, 2, 'an unknown role: exit 2');
-like($out, qr/role 'bogus' is invalid/, 'and says so');
+like($out, qr/PING_PONG_ROLE=bogus is invalid: expected one of app\|authproxy\|log-output\|all/, 'and says so');
+{
+	local %ENV = (%ENV, PING_PONG_RUNTIME_DIR => "$dir/run", PP_BUILD => $PP::BUILD);
+	$out = qx{cd $dir && timeout 20 $PP::ROOT/bin/pingpong bogus 2>&1 </dev/null};
+	is($? >> 8, 2, 'an unknown role as the argument: exit 2');
+	like($out, qr/role 'bogus' is invalid/, 'and says so');
+}
+
+# Choices match whole words: a value naming two choices is neither.
+($rc, $out) = launch(PING_PONG_ROLE => 'authproxy', AUTH_PROXY_CREDENTIAL => 'auto|client_secret');
+is($rc, 2, 'AUTH_PROXY_CREDENTIAL=auto|client_secret: exit 2');
+like($out, qr/AUTH_PROXY_CREDENTIAL=auto\|client_secret is invalid/, 'and says so');
+($rc, $out) = launch(PING_PONG_ROLE => 'authproxy', AUTH_PROXY_CREDENTIAL => 'auto|');
+is($rc, 2, 'AUTH_PROXY_CREDENTIAL=auto| is not a choice either');
 
 # .env: read like pydantic's, parsed and never executed; the environment wins.
 open my $fh, '>', "$dir/.env" or die;
@@ -80,7 +93,7 @@ ok(!-e "$dir/pwned", '.env is parsed, never executed');
 local $ENV{PING_PONG_APP_PORT} = 3000;
 my $cfg = qx{cd $dir && $PP::ROOT/$PP::BUILD/pingpong-worker --print-config};
 like($cfg, qr/^PING_PONG_APP_PORT=3000$/m, 'the environment wins over .env');
-like($cfg, qr/^PING_PONG_LOG_LEVEL=debug$/m, '.env fills what the environment lacks; levels in any case');
+like($cfg, qr/^PING_PONG_LOG_LEVEL=DEBUG$/m, '.env fills what the environment lacks; levels in any case, printed normalised');
 unlink "$dir/.env";
 
 # The password file wins over the variable, and is never printed.
@@ -118,5 +131,44 @@ $pp->stop;
 my $logs = $pp->log . slurp($pp->pgdir . '/postgres.log');
 like($pp->log, qr/database: /, 'the outage was logged');
 unlike($logs, qr/\Q$secret\E/, 'no password in any log');
+
+# Typos: an unknown PING_PONG_/AUTH_PROXY_/LOG_APP_ name in the environment
+# or .env, and a line of .env that is not an assignment, get one warning
+# each, naming the closest setting; the line's text (maybe a secret) is not shown.
+open $fh, '>', "$dir/.env" or die;
+print $fh "PING_PONG_WORKRES=4\nAUTH_PROXY_TIMEOUTS=3\nPING_PONG_DB_PASWORD $secret\nOTHER_APP_SETTING=1\n";
+close $fh;
+{
+	local $ENV{LOG_APP_INTERVAL} = 3;
+	local $ENV{PING_PONG_DB_PASSWORD} = $secret;
+	$cfg = qx{cd $dir && $PP::ROOT/$PP::BUILD/pingpong-worker --check-config 2>&1};
+}
+is($? >> 8, 0, 'unknown names are warnings, not errors');
+my @warn = grep { /WARNING/ } split /\n/, $cfg;
+is(scalar @warn, 4, 'one warning each, none for names of other programs') or diag $cfg;
+like($cfg, qr/unknown setting PING_PONG_WORKRES in \.env, ignored; the closest setting is PING_PONG_WORKERS/, 'a typo in .env names the setting meant');
+like($cfg, qr/unknown setting AUTH_PROXY_TIMEOUTS in \.env.*closest setting is AUTH_PROXY_TIMEOUT\b/, 'another');
+like($cfg, qr/unknown setting LOG_APP_INTERVAL in the environment.*closest setting is LOG_APP_PORT|unknown setting LOG_APP_INTERVAL in the environment.*closest setting is LOG_APP_LOG_INTERVAL_SECONDS/, 'a typo in the environment too');
+like($cfg, qr/\.env line 3 is not NAME=value, ignored \(it starts with PING_PONG_DB_PASWORD; the closest setting is PING_PONG_DB_PASSWORD\)/, 'a malformed line, by number, with the closest setting');
+unlike($cfg, qr/\Q$secret\E/, 'without the text of the line');
+
+unlink "$dir/.env";
+
+# The launcher reads booleans through the parser: TRUE is on for it too.
+# It asks the parser once: each warning appears once in the stack's output.
+{
+	my $pp = PP->new(role => 'all', db => 0, start => 0, env => { PING_PONG_ACCESS_LOG => 'TRUE' });
+	open $fh, '>', $pp->dir . '/.env' or die;
+	print $fh "PING_PONG_WORKRES=4\n";
+	close $fh;
+	$pp->start;
+	$pp->get('/health');
+	$pp->get('/nothing-here');
+	ok(PP::wait_until(5, sub { $pp->log =~ m{"GET /nothing-here HTTP/1.1" 404} }), 'PING_PONG_ACCESS_LOG=TRUE: the access log is on');
+	$pp->stop;
+	unlike($pp->log, qr{"GET /health HTTP}, 'and successful probes are left out of it by default');
+	my @typo = $pp->log =~ /(PING_PONG_WORKRES)/g;
+	is(scalar @typo, 1, 'the launcher warns once, not once per program') or diag $pp->log;
+}
 
 done_testing;

@@ -1,0 +1,33 @@
+/* logline.h: a part's output, line by line, into the one log format. */
+#ifndef PP_LOGLINE_H
+#define PP_LOGLINE_H
+
+#include <limits.h>
+#include <stddef.h>
+
+struct logline {
+	const char	*component;	/* the part's name: "workers", "nginx" */
+	long		 pid;
+	char		 buf[PIPE_BUF];	/* a line being assembled */
+	size_t		 len;
+	char		 said[256];	/* its first error, else its last line: a failure's cause */
+	int		 said_error;	/* said holds an error */
+	int		 ready;		/* set by the caller once the part is up */
+};
+
+void	logline_init(struct logline *, const char *component, long pid);
+
+/*
+ * Takes n bytes the part wrote.  Each complete line is written to stderr:
+ * a line already in the log format (the programs') unchanged; nginx's
+ * error log lines ("2026/11/28 06:31:45 [error] 12#0: ...", a format nginx
+ * cannot change) with their level, "nginx" and nginx's pid, stamped when
+ * read; any other line (spawn-fcgi, multiwatch, a crash report) as an INFO
+ * line of the part.  A line longer than the buffer is cut in pieces.
+ */
+void	logline_feed(struct logline *, const char *data, size_t n);
+
+/* Writes a last line that has no newline (at EOF). */
+void	logline_flush(struct logline *);
+
+#endif

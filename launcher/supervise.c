@@ -1,0 +1,491 @@
+/* supervise.c: the launcher's keeper: starts the stack's parts in one process group, relays their output as log lines, stops them in order, leaves nothing behind. */
+#include <errno.h>
+#include <fcntl.h>
+#include <ftw.h>
+#include <limits.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/signalfd.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "config.h"
+#include "log.h"
+#include "logline.h"
+
+/*
+ * bin/pingpong renders the configuration, takes the runtime directory's
+ * lock, and execs this program, which keeps the launcher's pid:
+ *
+ *   pingpong-supervise [--grace S] [--clean PATH]... [--lock-fd N] --
+ *       NAME READY STOPSIG [--say MSG]... -- ARGV... ';' ...
+ *
+ * Each part (NAME) is started in turn and must be ready (the path READY
+ * exists, "-": at once) before the next starts; once ready, its --say lines
+ * are logged ("listening on ...").  Parts are stopped in the reverse order,
+ * each with its STOPSIG (nginx: QUIT, its graceful stop) and up to S
+ * seconds.  Any part ending by itself, before or after it was ready, stops
+ * the others; the exit status is then 1, after one line naming the part and
+ * its last words.  SIGTERM, SIGINT, SIGHUP or SIGQUIT stop the stack with
+ * status 0.
+ *
+ * Nothing survives the launcher.  Every part runs in one process group
+ * that is not the terminal's (a terminal's Ctrl-C reaches the launcher
+ * alone, which stops the parts gracefully).  Its leader is a guardian
+ * process that does nothing but wait for the launcher to die
+ * (PR_SET_PDEATHSIG); should the launcher be killed with SIGKILL, the
+ * guardian kills the whole group.  The launcher is a child subreaper, so
+ * an orphaned nginx worker is still its child.  Parts that change their
+ * process group would escape; none does (spawn-fcgi -n, multiwatch, nginx
+ * with daemon off, the programs).
+ */
+
+#define PARTS_MAX	8
+#define SAYS_MAX	4
+#define READY_SECONDS	60	/* a part not ready by then failed to start */
+
+struct part {
+	const char	*name;
+	const char	*ready;
+	int		 stopsig;
+	const char	*says[SAYS_MAX];
+	int		 nsays;
+	char	       **argv;
+	pid_t		 pid;		/* 0 once it has ended */
+	int		 out;		/* its stderr, read here; -1 at EOF */
+	struct logline	 line;
+};
+
+static struct part	parts[PARTS_MAX];
+static int		nparts;
+static const char	*cleans[16];
+static int		ncleans;
+static long		grace = 10;
+static pid_t		pgid;		/* the guardian's: every part's group */
+static int		sigfd = -1;
+static sigset_t		handled;
+static int		stopping;	/* 0, or the exit status once stopping */
+
+static double
+now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+static int
+signal_number(const char *name)
+{
+	static const struct { const char *name; int sig; } sigs[] = {
+		{ "TERM", SIGTERM }, { "QUIT", SIGQUIT }, { "INT", SIGINT },
+		{ "USR1", SIGUSR1 }, { "KILL", SIGKILL },
+	};
+
+	for (size_t i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++)
+		if (strcmp(name, sigs[i].name) == 0)
+			return sigs[i].sig;
+	return -1;
+}
+
+static void
+usage(void)
+{
+	fprintf(stderr, "usage: pingpong-supervise [--grace S] [--clean PATH]... [--lock-fd N] --\n"
+	    "           NAME READY STOPSIG [--say MSG]... -- ARGV... ';' ...\n"
+	    "       pingpong-supervise --print-config=shell [ROLE]\n"
+	    "       pingpong-supervise --log LEVEL MESSAGE\n");
+	exit(2);
+}
+
+static void
+parse(int argc, char *argv[])
+{
+	int i = 1, lockfd;
+
+	for (; i < argc && strcmp(argv[i], "--") != 0; i++) {
+		if (strcmp(argv[i], "--grace") == 0 && i + 1 < argc)
+			grace = atol(argv[++i]);
+		else if (strcmp(argv[i], "--clean") == 0 && i + 1 < argc &&
+		    ncleans < (int)(sizeof(cleans) / sizeof(cleans[0])))
+			cleans[ncleans++] = argv[++i];
+		else if (strcmp(argv[i], "--lock-fd") == 0 && i + 1 < argc) {
+			/* Held here and by the guardian, never by a part. */
+			lockfd = atoi(argv[++i]);
+			if (fcntl(lockfd, F_SETFD, FD_CLOEXEC) == -1)
+				fatal("lock descriptor %d: %s", lockfd, strerror(errno));
+		} else
+			usage();
+	}
+	for (i++; i < argc; i++) {
+		struct part *p = &parts[nparts];
+
+		if (nparts == PARTS_MAX || i + 3 > argc)
+			usage();
+		p->name = argv[i++];
+		p->ready = argv[i++];
+		if ((p->stopsig = signal_number(argv[i++])) == -1)
+			usage();
+		for (; i + 1 < argc && strcmp(argv[i], "--say") == 0; i += 2)
+			if (p->nsays < SAYS_MAX)
+				p->says[p->nsays++] = argv[i + 1];
+		if (i >= argc || strcmp(argv[i], "--") != 0)
+			usage();
+		p->argv = &argv[++i];
+		for (; i < argc && strcmp(argv[i], ";") != 0; i++)
+			;
+		if (i == argc || p->argv == &argv[i])
+			usage();
+		argv[i] = NULL;
+		p->out = -1;
+		nparts++;
+	}
+	if (nparts == 0)
+		usage();
+}
+
+/*
+ * The guardian: the process group's leader.  It waits for the launcher's
+ * death and then kills the group (itself included).
+ */
+static void
+guardian(pid_t launcher)
+{
+	sigset_t all, death;
+	int fd;
+
+	sigfillset(&all);
+	sigprocmask(SIG_BLOCK, &all, NULL);
+	sigemptyset(&death);
+	sigaddset(&death, SIGUSR1);
+	if ((fd = open("/dev/null", O_RDONLY)) != -1) {
+		dup2(fd, STDIN_FILENO);
+		close(fd);
+	}
+	if (prctl(PR_SET_PDEATHSIG, SIGUSR1) == 0 && getppid() == launcher)
+		sigwaitinfo(&death, NULL);
+	kill(0, SIGKILL);
+	_exit(1);
+}
+
+static void
+start_guardian(void)
+{
+	pid_t self = getpid(), g;
+
+	if ((g = fork()) == -1)
+		fatal("fork: %s", strerror(errno));
+	if (g == 0) {
+		setpgid(0, 0);
+		guardian(self);
+	}
+	setpgid(g, g);
+	pgid = g;
+}
+
+/* In the child: one group, default signals, stderr to the pipe, stdin from /dev/null. */
+static void
+exec_part(const struct part *p, int out)
+{
+	sigset_t none;
+	int fd;
+
+	setpgid(0, pgid);
+	prctl(PR_SET_PDEATHSIG, SIGKILL);	/* besides the guardian */
+	for (int s = 1; s < NSIG; s++)
+		if (sigismember(&handled, s) == 1 || s == SIGPIPE)
+			signal(s, SIG_DFL);
+	sigemptyset(&none);
+	sigprocmask(SIG_SETMASK, &none, NULL);
+	if ((fd = open("/dev/null", O_RDONLY)) != -1 && fd != STDIN_FILENO) {
+		dup2(fd, STDIN_FILENO);
+		close(fd);
+	}
+	dup2(out, STDERR_FILENO);
+	execvp(p->argv[0], p->argv);
+	fprintf(stderr, "cannot run %s: %s\n", p->argv[0], strerror(errno));
+	_exit(127);
+}
+
+static int
+spawn(struct part *p)
+{
+	int pipefd[2];
+
+	if (pipe2(pipefd, O_CLOEXEC) == -1) {
+		log_error(NULL, "%s: pipe: %s", p->name, strerror(errno));
+		return -1;
+	}
+	if ((p->pid = fork()) == -1) {
+		log_error(NULL, "%s: fork: %s", p->name, strerror(errno));
+		close(pipefd[0]);
+		close(pipefd[1]);
+		p->pid = 0;
+		return -1;
+	}
+	if (p->pid == 0)
+		exec_part(p, pipefd[1]);
+	setpgid(p->pid, pgid);
+	close(pipefd[1]);
+	p->out = pipefd[0];
+	fcntl(p->out, F_SETFL, O_NONBLOCK);
+	logline_init(&p->line, p->name, p->pid);
+	log_debug(NULL, "%s: started, pid %ld", p->name, (long)p->pid);
+	return 0;
+}
+
+/* Reads what p wrote and relays it line by line; closes at EOF. */
+static void
+drain(struct part *p)
+{
+	char buf[4096];
+	ssize_t n;
+
+	while (p->out != -1) {
+		if ((n = read(p->out, buf, sizeof(buf))) > 0) {
+			logline_feed(&p->line, buf, (size_t)n);
+			continue;
+		}
+		if (n == -1 && errno == EINTR)
+			continue;
+		if (n == -1 && errno == EAGAIN)
+			return;
+		logline_flush(&p->line);
+		close(p->out);
+		p->out = -1;
+	}
+}
+
+static struct part *
+part_of(pid_t pid)
+{
+	for (int i = 0; i < nparts; i++)
+		if (parts[i].pid == pid)
+			return &parts[i];
+	return NULL;
+}
+
+/* "exited with status 1" / "was killed by signal 9 (Killed)" */
+static void
+describe(int status, char *buf, size_t len)
+{
+	if (WIFEXITED(status))
+		snprintf(buf, len, "exited with status %d", WEXITSTATUS(status));
+	else if (WIFSIGNALED(status))
+		snprintf(buf, len, "was killed by signal %d (%s)", WTERMSIG(status),
+		    strsignal(WTERMSIG(status)));
+	else
+		snprintf(buf, len, "ended (status 0x%x)", status);
+}
+
+static void begin_stop(int status);
+
+/* Reaps every ended child; a part that ended by itself stops the stack. */
+static void
+reap(void)
+{
+	char how[96];
+	pid_t pid;
+	int status;
+
+	while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
+		struct part *p = part_of(pid);
+
+		if (p == NULL)
+			continue;	/* an orphan of a part, or the guardian */
+		p->pid = 0;
+		if (stopping) {
+			log_debug(NULL, "%s stopped", p->name);
+			continue;
+		}
+		drain(p);
+		describe(status, how, sizeof(how));
+		log_error(NULL, "%s %s %s%s%s%s; stopping the stack", p->name,
+		    p->line.ready ? "ended:" : "failed to start:", how,
+		    *p->line.said != '\0' ? " (it said: \"" : "",
+		    p->line.said, *p->line.said != '\0' ? "\")" : "");
+		begin_stop(1);
+	}
+}
+
+static void
+begin_stop(int status)
+{
+	if (stopping == 0)
+		stopping = status + 1;	/* 1: asked to stop, 2: a failure */
+}
+
+/* Handles what arrives within timeout seconds: output, ended children, stop signals. */
+static void
+step(double timeout)
+{
+	struct pollfd pfd[PARTS_MAX + 1];
+	struct signalfd_siginfo si;
+	int n = 0, idx[PARTS_MAX];
+
+	pfd[n++] = (struct pollfd){ .fd = sigfd, .events = POLLIN };
+	for (int i = 0; i < nparts; i++)
+		if (parts[i].out != -1) {
+			idx[n - 1] = i;
+			pfd[n++] = (struct pollfd){ .fd = parts[i].out, .events = POLLIN };
+		}
+	if (poll(pfd, (nfds_t)n, (int)(timeout * 1000)) <= 0)
+		return;
+	for (int k = 1; k < n; k++)
+		if (pfd[k].revents != 0)
+			drain(&parts[idx[k - 1]]);
+	if (pfd[0].revents == 0)
+		return;
+	while (read(sigfd, &si, sizeof(si)) == (ssize_t)sizeof(si)) {
+		if (si.ssi_signo == SIGCHLD)
+			continue;
+		if (stopping)
+			log_info(NULL, "signal %s: already stopping", strsignal((int)si.ssi_signo));
+		else {
+			log_info(NULL, "signal %s: stopping the stack gracefully",
+			    strsignal((int)si.ssi_signo));
+			begin_stop(0);
+		}
+	}
+	reap();
+}
+
+/* Starts the parts in order, each ready before the next; 0, or -1 when the stack must stop. */
+static int
+start_all(void)
+{
+	struct stat st;
+
+	for (int i = 0; i < nparts; i++) {
+		struct part *p = &parts[i];
+		double deadline = now() + READY_SECONDS;
+
+		if (spawn(p) == -1) {
+			begin_stop(1);
+			return -1;
+		}
+		while (!stopping && strcmp(p->ready, "-") != 0 && stat(p->ready, &st) == -1) {
+			if (now() > deadline) {
+				log_error(NULL, "%s failed to start: %s did not appear within %d s; stopping the stack",
+				    p->name, p->ready, READY_SECONDS);
+				begin_stop(1);
+			}
+			step(0.05);
+		}
+		if (stopping)
+			return -1;
+		p->line.ready = 1;
+		for (int s = 0; s < p->nsays; s++)
+			log_info(NULL, "%s", p->says[s]);
+	}
+	return 0;
+}
+
+static int
+alive(const struct part *p)
+{
+	return p->pid != 0;
+}
+
+/* Stops the parts in reverse order, each with its signal and up to grace seconds. */
+static void
+stop_all(void)
+{
+	for (int i = nparts - 1; i >= 0; i--) {
+		struct part *p = &parts[i];
+		double deadline = now() + (double)grace;
+
+		if (!alive(p))
+			continue;
+		kill(p->pid, p->stopsig);
+		while (alive(p) && now() < deadline)
+			step(0.1);
+		if (alive(p)) {
+			log_warning(NULL, "%s did not stop within %ld s: killed", p->name, grace);
+			kill(p->pid, SIGKILL);
+			while (alive(p))
+				step(0.1);
+		}
+	}
+	/* What is left of the group (orphans, the guardian) goes now. */
+	kill(-pgid, SIGKILL);
+	for (double end = now() + 2; now() < end && waitpid(-1, NULL, WNOHANG) != -1; )
+		step(0.02);
+	for (int i = 0; i < nparts; i++)
+		drain(&parts[i]);
+}
+
+static int
+remove_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+{
+	(void)st;
+	(void)flag;
+	(void)ftw;
+	if (remove(path) == -1 && errno != ENOENT)
+		log_warning(NULL, "cannot remove %s: %s", path, strerror(errno));
+	return 0;
+}
+
+/* Removes what the stack made in the runtime directory (never following a link). */
+static void
+clean(void)
+{
+	for (int i = 0; i < ncleans; i++)
+		nftw(cleans[i], remove_entry, 16, FTW_DEPTH | FTW_PHYS);
+}
+
+int
+main(int argc, char *argv[])
+{
+	int rc;
+
+	if (argc >= 2 && (strncmp(argv[1], "--print-config", 14) == 0 ||
+	    strcmp(argv[1], "--check-config") == 0))
+		return config_main(argc, argv, CF_LAUNCH);
+	if ((rc = config_main(1, argv, CF_LAUNCH)) != -1)
+		return rc;
+	log_init("launcher", (enum log_level)config_int(S_LOG_LEVEL),
+	    (enum log_format)config_int(S_LOG_FORMAT));
+	if (argc == 4 && strcmp(argv[1], "--log") == 0) {
+		/* bin/pingpong's own lines, in the same format. */
+		int level = log_level_parse(argv[2]);
+
+		log_relay(level >= 0 ? (enum log_level)level : PP_LOG_INFO, "launcher",
+		    (long)getppid(), argv[3]);
+		return 0;
+	}
+	parse(argc, argv);
+
+	sigemptyset(&handled);
+	sigaddset(&handled, SIGCHLD);
+	sigaddset(&handled, SIGTERM);
+	sigaddset(&handled, SIGINT);
+	sigaddset(&handled, SIGHUP);
+	sigaddset(&handled, SIGQUIT);
+	sigprocmask(SIG_BLOCK, &handled, NULL);
+	/* A shell without job control starts background jobs with SIGINT ignored. */
+	for (int sig = 1; sig < NSIG; sig++)
+		if (sigismember(&handled, sig) == 1)
+			signal(sig, SIG_DFL);
+	signal(SIGPIPE, SIG_IGN);
+	if ((sigfd = signalfd(-1, &handled, SFD_CLOEXEC | SFD_NONBLOCK)) == -1)
+		fatal("signalfd: %s", strerror(errno));
+	prctl(PR_SET_CHILD_SUBREAPER, 1);
+	start_guardian();
+
+	if (start_all() == 0)
+		while (!stopping)
+			step(1);
+	stop_all();
+	clean();
+	rc = stopping - 1;
+	log_info(NULL, "stopped%s", rc != 0 ? " after a failure" : "");
+	return rc;
+}
