@@ -53,9 +53,9 @@ all: $(PROGS)
 deps:
 	@tools/deps build run test
 
-$(BUILD)/sql.c: sql/schema.sql sql/increment.sql sql/read.sql sql/embed.awk
+$(BUILD)/sql.c: sql/schema.sql sql/increment.sql sql/read.sql sql/durability.sql sql/embed.awk
 	@mkdir -p $(@D)
-	awk -f sql/embed.awk sql/schema.sql sql/increment.sql sql/read.sql > $@
+	awk -f sql/embed.awk sql/schema.sql sql/increment.sql sql/read.sql sql/durability.sql > $@
 
 # The limits as NAME=bytes lines, evaluated by bash's arithmetic, for the
 # launcher to render nginx's config from the same numbers as the programs.

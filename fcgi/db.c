@@ -11,20 +11,48 @@
 
 #include "config.h"
 #include "db.h"
+#include "log.h"
 #include "metrics.h"
 #include "sql.h"
 
-#define STMT_INCREMENT	"pp_increment"
-#define STMT_READ	"pp_read"
+/*
+ * Every call below is asynchronous libpq: send, then poll(2) the socket
+ * until the deadline, never a blocking PQexec.  A call that reaches its
+ * deadline asks the server to cancel (PQcancel, on a thread of its own,
+ * since it blocks) and drops the connection.
+ *
+ * No startup option is sent: a pooler such as PgBouncer refuses "options"
+ * unless told to ignore it.  What the options did is done otherwise: the
+ * client's deadline bounds each statement (statement_timeout), the schema
+ * sets client_min_messages for its own transaction, and the increment
+ * raises synchronous_commit for its own (sql/increment.sql).
+ */
+
+/* A dead peer is noticed by the kernel within these, on TCP (README: Guarantees). */
+#define TCP_KEEPALIVES_IDLE	"5"	/* s of silence before the first probe */
+#define TCP_KEEPALIVES_INTERVAL	"2"	/* s between probes */
+#define TCP_KEEPALIVES_COUNT	"3"	/* probes unanswered: the connection is dead */
+#define TCP_USER_TIMEOUT_MS	"10000"	/* ms data may stay unacknowledged */
+
+/* A statement of sql/, prepared under a name that changes with its text. */
+struct stmt {
+	const char	*sql;
+	char		 name[32];
+};
+
+static struct stmt	 increment = { .sql = sql_increment }, reader = { .sql = sql_read };
 
 static pthread_mutex_t db_lock = PTHREAD_MUTEX_INITIALIZER;
 static PGconn	*conn;
 static int64_t	 last_attempt_ms = -1000000;
 static unsigned long connects;
 static int	 lost;		/* a connection failed or was lost since the last one */
+static int	 named;		/* send named prepared statements */
+static int	 cancelling;	/* a cancel request is on its way */
+static char	 durability[256];	/* what was last said about it */
 
-static char	 connect_timeout[8], options[96];
-static const char *keys[16], *vals[16];
+static char	 connect_timeout[8];
+static const char *keys[20], *vals[20];
 
 int64_t
 db_now_ms(void)
@@ -48,16 +76,32 @@ min64(int64_t a, int64_t b)
 	return a < b ? a : b;
 }
 
+/*
+ * Names a statement after a hash of its text (FNV-1a): a pooler's server
+ * connection may hold another client's statement of the same name, which
+ * must then be the same statement (another version of this service sends
+ * another text, so another name).
+ */
+static void
+stmt_name(struct stmt *s, const char *prefix)
+{
+	uint32_t h = 2166136261u;
+
+	for (const char *p = s->sql; *p != '\0'; p++)
+		h = (h ^ (unsigned char)*p) * 16777619u;
+	snprintf(s->name, sizeof(s->name), "%s_%08x", prefix, h);
+}
+
 void
 db_init(void)
 {
 	int n = 0;
 
+	named = config_int(S_DB_PREPARED) != 0;
+	stmt_name(&increment, "pp_increment");
+	stmt_name(&reader, "pp_read");
 	snprintf(connect_timeout, sizeof(connect_timeout), "%ld",
 	    config_int(S_DB_CONNECT_TIMEOUT));
-	snprintf(options, sizeof(options),
-	    "-c statement_timeout=%ld -c client_min_messages=warning",
-	    config_int(S_DB_STATEMENT_TIMEOUT));
 #define KV(k, v) do { keys[n] = (k); vals[n] = (v); n++; } while (0)
 	/*
 	 * Host and port may be lists (validated in config.c): libpq tries the
@@ -72,10 +116,10 @@ db_init(void)
 	KV("password", config_str(S_DB_PASSWORD));
 	KV("connect_timeout", connect_timeout);
 	KV("application_name", "pingpong");
-	KV("keepalives_idle", "5");
-	KV("keepalives_interval", "2");
-	KV("keepalives_count", "3");
-	KV("options", options);
+	KV("keepalives_idle", TCP_KEEPALIVES_IDLE);
+	KV("keepalives_interval", TCP_KEEPALIVES_INTERVAL);
+	KV("keepalives_count", TCP_KEEPALIVES_COUNT);
+	KV("tcp_user_timeout", TCP_USER_TIMEOUT_MS);
 #undef KV
 	keys[n] = vals[n] = NULL;
 }
@@ -99,40 +143,49 @@ drop(void)
 	metrics_db_up(0);
 }
 
-/* Runs one command to completion; 0 on the expected status. */
-static int
-exec_ok(const char *sql, ExecStatusType want, char *why, size_t whylen)
+static void *
+cancel_thread(void *arg)
 {
-	PGresult *res = PQexec(conn, sql);
-	int rc = 0;
+	char err[256];
 
-	if (PQresultStatus(res) != want) {
-		reason(why, whylen, "schema", PQerrorMessage(conn));
-		rc = -1;
-	}
-	PQclear(res);
-	return rc;
+	PQcancel(arg, err, sizeof(err));	/* what it says changes nothing: the connection goes */
+	PQfreeCancel(arg);
+	__atomic_store_n(&cancelling, 0, __ATOMIC_RELEASE);
+	return NULL;
 }
 
-static int
-prepare(const char *name, const char *sql, char *why, size_t whylen)
+/*
+ * Asks the server to stop what this connection runs, so that a statement
+ * given up on does not go on holding the row.  PQcancel blocks (it waits
+ * for the server to close the cancel connection, with no timeout in libpq
+ * 15), so it runs on a thread of its own, one at a time: a server that
+ * does not answer holds that thread, never the caller.
+ */
+static void
+cancel_async(void)
 {
-	PGresult *res = PQprepare(conn, name, sql, 0, NULL);
-	int rc = 0;
+	PGcancel *c;
+	pthread_t tid;
 
-	if (PQresultStatus(res) != PGRES_COMMAND_OK) {
-		reason(why, whylen, "prepare", PQerrorMessage(conn));
-		rc = -1;
+	if (__atomic_exchange_n(&cancelling, 1, __ATOMIC_ACQUIRE))
+		return;
+	if ((c = PQgetCancel(conn)) == NULL)
+		goto none;
+	if (pthread_create(&tid, NULL, cancel_thread, c) != 0) {
+		PQfreeCancel(c);
+		goto none;
 	}
-	PQclear(res);
-	return rc;
+	pthread_detach(tid);
+	return;
+none:
+	__atomic_store_n(&cancelling, 0, __ATOMIC_RELEASE);
 }
 
-/* Waits for the socket to be readable (or writable) until the deadline; 0 or -1. */
+/* Waits until the socket is ready for events, or the deadline; 0 or -1. */
 static int
-wait_socket(int64_t deadline, int for_write)
+wait_socket(int64_t deadline, short events)
 {
-	struct pollfd pfd = { .fd = PQsocket(conn), .events = for_write ? POLLOUT : POLLIN };
+	struct pollfd pfd = { .fd = PQsocket(conn), .events = events };
 	int64_t left;
 	int rc;
 
@@ -148,8 +201,92 @@ wait_socket(int64_t deadline, int for_write)
 	}
 }
 
+enum outcome {
+	DONE,		/* every result read, none an error */
+	FAILED,		/* an error result, or the connection broke */
+	TIMED_OUT,	/* the deadline came first; a cancel was sent */
+};
+
 /*
- * Connects without blocking past the connect timeout: libpq's own
+ * After a send: flushes it and reads every result up to ReadyForQuery, each
+ * wait bounded by the deadline.  The first row set is kept in *kept (the
+ * caller clears it) unless an error follows.  With the extended protocol
+ * the server sends the row and CommandComplete before it commits at Sync:
+ * a row followed by an error (a shutdown, a lost connection) means the
+ * commit did not happen, or may not have, so the row must not be used.
+ * On FAILED, state holds the SQLSTATE ("" when libpq made the error).
+ */
+static enum outcome
+await(int64_t deadline, const char *what, PGresult **kept, char state[6],
+    char *why, size_t whylen)
+{
+	PGresult *r, *row = NULL;
+	int failed = 0, f;
+
+	state[0] = '\0';
+	while ((f = PQflush(conn)) == 1)
+		if (wait_socket(deadline, POLLIN | POLLOUT) == -1)
+			goto timeout;
+		else if (!PQconsumeInput(conn))
+			break;
+	if (f == -1)
+		goto broken;
+	for (;;) {
+		while (PQisBusy(conn)) {
+			if (wait_socket(deadline, POLLIN) == -1)
+				goto timeout;
+			if (!PQconsumeInput(conn))
+				goto broken;
+		}
+		if ((r = PQgetResult(conn)) == NULL)
+			break;
+		switch (PQresultStatus(r)) {
+		case PGRES_TUPLES_OK:
+			if (row == NULL && !failed) {
+				row = r;
+				continue;
+			}
+			break;
+		case PGRES_COMMAND_OK:
+			break;
+		default:
+			if (!failed) {
+				const char *s = PQresultErrorField(r, PG_DIAG_SQLSTATE);
+
+				reason(why, whylen, row != NULL ? "commit" : what,
+				    PQresultErrorMessage(r));
+				snprintf(state, 6, "%s", s != NULL ? s : "");
+			}
+			failed = 1;
+			break;
+		}
+		PQclear(r);
+	}
+	if (failed || PQstatus(conn) != CONNECTION_OK) {
+		if (!failed)
+			reason(why, whylen, what, PQerrorMessage(conn));
+		PQclear(row);
+		return FAILED;
+	}
+	if (kept != NULL)
+		*kept = row;
+	else
+		PQclear(row);
+	return DONE;
+broken:
+	reason(why, whylen, what, PQerrorMessage(conn));
+	PQclear(row);
+	return FAILED;
+timeout:
+	snprintf(why, whylen, "%s: no answer within the deadline (statement timeout %ld ms)",
+	    what, config_int(S_DB_STATEMENT_TIMEOUT));
+	PQclear(row);
+	cancel_async();
+	return TIMED_OUT;
+}
+
+/*
+ * Connects without blocking past the deadline: libpq's own
  * connect_timeout is per attempt and stage, and a frozen server must not
  * hold a worker longer than the setting says.
  */
@@ -171,20 +308,71 @@ connect_within(int64_t deadline, char *why, size_t whylen)
 			reason(why, whylen, "connect", PQerrorMessage(conn));
 			return -1;
 		}
-		if (wait_socket(deadline, st == PGRES_POLLING_WRITING) == -1) {
+		if (wait_socket(deadline, st == PGRES_POLLING_WRITING ? POLLOUT : POLLIN) == -1) {
 			snprintf(why, whylen, "connect: no answer within %ld s",
 			    config_int(S_DB_CONNECT_TIMEOUT));
 			return -1;
 		}
 		st = PQconnectPoll(conn);
 	}
+	/* Sends never block: await() flushes, bounded by the deadline. */
+	if (PQsetnonblocking(conn, 1) == -1) {
+		reason(why, whylen, "connect", PQerrorMessage(conn));
+		return -1;
+	}
 	return 0;
+}
+
+/*
+ * Says, once per change, which synchronous_commit the increments commit
+ * with: sql/increment.sql raises the session's default to on, and keeps
+ * remote_apply.  This is the line README's Guarantees point to.
+ */
+static void
+say_durability(const PGresult *res)
+{
+	const char *dflt = PQgetvalue(res, 0, 0), *standbys = PQgetvalue(res, 0, 1);
+	const char *level = strcmp(dflt, "remote_apply") == 0 ? "remote_apply" : "on";
+	char line[sizeof(durability)];
+
+	snprintf(line, sizeof(line), "increments commit with synchronous_commit=%s "
+	    "(the session's default is %s%s); synchronous standbys: %s", level, dflt,
+	    strcmp(level, dflt) == 0 ? ", kept" : ", raised for each increment's own transaction",
+	    *standbys != '\0' ? standbys : "none named, so a commit waits for the local disk only");
+	if (strcmp(line, durability) == 0)
+		return;
+	snprintf(durability, sizeof(durability), "%s", line);
+	log_info(NULL, "durability: %s", line);
+}
+
+/* One round trip for the setup of a connection; 0 or -1 (why filled). */
+static int
+setup(int sent, int64_t deadline, const char *what, PGresult **kept, char *why,
+    size_t whylen)
+{
+	char state[6];
+	enum outcome o;
+
+	if (!sent) {
+		reason(why, whylen, what, PQerrorMessage(conn));
+		return -1;
+	}
+	if ((o = await(deadline, what, kept, state, why, whylen)) == TIMED_OUT)
+		metrics_db_error(M_DBERR_TIMEOUT);
+	/*
+	 * A pooler's server connection may hold the statement already,
+	 * prepared by another client: the name says it is the same text.
+	 */
+	if (o == FAILED && strcmp(what, "prepare") == 0 && strcmp(state, "42P05") == 0)
+		return 0;
+	return o == DONE ? 0 : -1;
 }
 
 /* Connects (behind the gate), applies the schema, prepares statements. */
 static enum db_status
 ensure(int64_t deadline, char *why, size_t whylen)
 {
+	PGresult *res = NULL;
 	int64_t now;
 
 	if (conn != NULL)
@@ -201,11 +389,22 @@ ensure(int64_t deadline, char *why, size_t whylen)
 		metrics_db_error(M_DBERR_CONNECT);
 		goto fail;
 	}
-	if (exec_ok(sql_schema, PGRES_COMMAND_OK, why, whylen) == -1)
+	deadline = min64(db_now_ms() + config_int(S_DB_STATEMENT_TIMEOUT), deadline);
+	if (setup(PQsendQuery(conn, sql_schema), deadline, "schema", NULL, why, whylen) == -1 ||
+	    setup(PQsendQuery(conn, sql_durability), deadline, "schema", &res, why, whylen) == -1)
 		goto fail;
-	if (config_int(S_DB_PREPARED) &&
-	    (prepare(STMT_INCREMENT, sql_increment, why, whylen) == -1 ||
-	    prepare(STMT_READ, sql_read, why, whylen) == -1))
+	if (res == NULL || PQntuples(res) != 1 || PQnfields(res) != 2) {
+		snprintf(why, whylen, "schema: unexpected answer to sql/durability.sql");
+		goto fail;
+	}
+	say_durability(res);
+	PQclear(res);
+	res = NULL;
+	if (__atomic_load_n(&named, __ATOMIC_RELAXED) &&
+	    (setup(PQsendPrepare(conn, increment.name, increment.sql, 0, NULL), deadline,
+	    "prepare", NULL, why, whylen) == -1 ||
+	    setup(PQsendPrepare(conn, reader.name, reader.sql, 0, NULL), deadline,
+	    "prepare", NULL, why, whylen) == -1))
 		goto fail;
 	__atomic_add_fetch(&connects, 1, __ATOMIC_RELAXED);
 	if (lost)
@@ -214,8 +413,30 @@ ensure(int64_t deadline, char *why, size_t whylen)
 	metrics_db_up(1);
 	return DB_OK;
 fail:
-	drop();
+	PQclear(res);
+	if (conn != NULL)
+		drop();
+	else
+		lost = 1;
 	return DB_FAILED;
+}
+
+/*
+ * A transaction pooler (PgBouncer in transaction mode before 1.21) runs
+ * each transaction on any of its server connections, so a statement
+ * prepared on one is unknown on the next.  The Bind fails before anything
+ * runs (SQLSTATE 26000), so sending the same statement unnamed at once is
+ * safe; from then on this worker sends every statement unnamed.
+ */
+static int
+prepared_lost(const char *state)
+{
+	if (strcmp(state, "26000") != 0 || !__atomic_exchange_n(&named, 0, __ATOMIC_RELAXED))
+		return 0;
+	log_info(NULL, "database: a prepared statement is unknown to the server that "
+	    "ran the next transaction (a pooler in transaction mode): sending "
+	    "statements unnamed from now on");
+	return 1;
 }
 
 /*
@@ -223,66 +444,37 @@ fail:
  * deadline so that a frozen server cannot hold the caller.
  */
 static enum db_status
-query_bigint(const char *stmt, const char *sql, int nparams,
-    const char *const *params, int64_t limit, int64_t *out, char *why,
-    size_t whylen)
+query_bigint(const struct stmt *s, int nparams, const char *const *params,
+    int64_t limit, int64_t *out, char *why, size_t whylen)
 {
 	int64_t deadline;
-	PGresult *res = NULL, *r;
-	enum db_status st = DB_FAILED;
-	int sent, failed = 0;
+	PGresult *res = NULL;
+	enum db_status st;
+	enum outcome o;
+	char state[6];
+	int sent;
 
 	if ((st = ensure(limit, why, whylen)) != DB_OK)
 		return st;
 	st = DB_FAILED;
 	deadline = min64(db_now_ms() + config_int(S_DB_STATEMENT_TIMEOUT), limit);
-	if (config_int(S_DB_PREPARED))
-		sent = PQsendQueryPrepared(conn, stmt, nparams, params, NULL, NULL, 0);
-	else
-		sent = PQsendQueryParams(conn, sql, nparams, NULL, params, NULL, NULL, 0);
-	if (!sent) {
-		reason(why, whylen, "send", PQerrorMessage(conn));
-		goto out;
-	}
-	/*
-	 * Read every result up to ReadyForQuery, each wait bounded by the
-	 * deadline. With the extended protocol the server sends the row and
-	 * CommandComplete before it commits at Sync: a TUPLES_OK followed by
-	 * an error (a shutdown, a lost connection) means the commit did not
-	 * happen, or may not have, so the number must not be handed out.
-	 */
-	for (;;) {
-		while (PQisBusy(conn)) {
-			if (wait_socket(deadline, 0) == -1) {
-				snprintf(why, whylen, "query: no answer within the deadline "
-				    "(statement timeout %ld ms)", config_int(S_DB_STATEMENT_TIMEOUT));
-				metrics_db_error(M_DBERR_TIMEOUT);
-				goto out;
-			}
-			if (!PQconsumeInput(conn)) {
-				reason(why, whylen, "query", PQerrorMessage(conn));
-				goto out;
-			}
-		}
-		if ((r = PQgetResult(conn)) == NULL)
+	do {
+		if (__atomic_load_n(&named, __ATOMIC_RELAXED))
+			sent = PQsendQueryPrepared(conn, s->name, nparams, params, NULL, NULL, 0);
+		else
+			sent = PQsendQueryParams(conn, s->sql, nparams, NULL, params, NULL, NULL, 0);
+		if (!sent) {
+			reason(why, whylen, "send", PQerrorMessage(conn));
+			o = FAILED;
 			break;
-		if (res == NULL && PQresultStatus(r) == PGRES_TUPLES_OK) {
-			res = r;
-			continue;
 		}
-		if (!failed)
-			reason(why, whylen, res != NULL ? "commit" : "query",
-			    PQresultErrorMessage(r));
-		failed = 1;
-		PQclear(r);
-	}
-	if (failed || res == NULL || PQstatus(conn) != CONNECTION_OK) {
-		if (!failed)
-			reason(why, whylen, "query", PQerrorMessage(conn));
+		o = await(deadline, "query", &res, state, why, whylen);
+	} while (o == FAILED && prepared_lost(state));
+	if (o != DONE)
 		goto out;
-	}
-	if (PQntuples(res) != 1 || PQgetisnull(res, 0, 0)) {
+	if (res == NULL || PQntuples(res) != 1 || PQgetisnull(res, 0, 0)) {
 		snprintf(why, whylen, "query: the ping_counter table has no counter row");
+		o = FAILED;
 		goto out;
 	}
 	*out = strtoll(PQgetvalue(res, 0, 0), NULL, 10);
@@ -290,8 +482,7 @@ query_bigint(const char *stmt, const char *sql, int nparams,
 out:
 	PQclear(res);
 	if (st != DB_OK) {
-		if (strncmp(why, "query: no answer", 16) != 0)
-			metrics_db_error(M_DBERR_QUERY);
+		metrics_db_error(o == TIMED_OUT ? M_DBERR_TIMEOUT : M_DBERR_QUERY);
 		drop();
 	} else
 		metrics_db_up(1);
@@ -312,8 +503,7 @@ db_increment(int64_t k, int64_t deadline, int64_t *after, char *why, size_t whyl
 		snprintf(why, whylen, "deadline passed while waiting for the connection");
 		return DB_UNAVAILABLE;
 	}
-	st = query_bigint(STMT_INCREMENT, sql_increment, 1, params, deadline, after,
-	    why, whylen);
+	st = query_bigint(&increment, 1, params, deadline, after, why, whylen);
 	pthread_mutex_unlock(&db_lock);
 	return st;
 }
@@ -329,7 +519,7 @@ db_read(int64_t deadline, int64_t *value, char *why, size_t whylen)
 		snprintf(why, whylen, "deadline passed while waiting for the connection");
 		return DB_UNAVAILABLE;
 	}
-	st = query_bigint(STMT_READ, sql_read, 0, NULL, deadline, value, why, whylen);
+	st = query_bigint(&reader, 0, NULL, deadline, value, why, whylen);
 	pthread_mutex_unlock(&db_lock);
 	return st;
 }
@@ -343,7 +533,13 @@ db_connects(void)
 void
 db_close(void)
 {
-	pthread_mutex_lock(&db_lock);
+	/*
+	 * Only when the database thread is not using the connection: at a
+	 * stop it may be waiting for a frozen server (until its deadline),
+	 * and the process exits anyway, which closes the socket.
+	 */
+	if (pthread_mutex_trylock(&db_lock) != 0)
+		return;
 	if (conn != NULL)
 		drop();
 	pthread_mutex_unlock(&db_lock);

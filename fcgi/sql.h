@@ -5,5 +5,6 @@
 extern const char sql_schema[];		/* sql/schema.sql */
 extern const char sql_increment[];	/* sql/increment.sql: $1 = how many */
 extern const char sql_read[];		/* sql/read.sql */
+extern const char sql_durability[];	/* sql/durability.sql */
 
 #endif

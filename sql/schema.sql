@@ -5,6 +5,9 @@
 -- INTEGER, the row with the lowest id is the counter): it widens the column
 -- to BIGINT and keeps the count.
 BEGIN;
+-- No NOTICE for what exists already (set here, not as a startup option:
+-- a pooler such as PgBouncer refuses those).
+SET LOCAL client_min_messages = warning;
 SELECT pg_advisory_xact_lock(7047330501);
 CREATE TABLE IF NOT EXISTS ping_counter (
     id            SERIAL PRIMARY KEY,

@@ -1,5 +1,5 @@
 # Scale-out: three complete stacks against one PostgreSQL, directly and
-# through one PgBouncer in transaction mode: every N distinct, exactly
+# through one stock PgBouncer in transaction mode: every N distinct, exactly
 # 0..K-1, the connection budget kept, and a stack stopped mid-load cuts no
 # request off while the others keep serving.
 use strict;
@@ -79,16 +79,30 @@ my %seen;
 is(scalar(grep { $seen{$_}++ } @$n), 0, 'no N repeated through the storm');
 $_->teardown for @stacks;
 
-# 2. Through PgBouncer in transaction mode (named prepared statements do not
-# survive it in 1.18: PING_PONG_DB_PREPARED=off).
+# 2. Through a stock PgBouncer in transaction mode (no startup parameter
+# ignored), with the service's defaults: named prepared statements.
 my $db2 = PP->new(start => 0);
 my $bouncer = Bouncer->new($db2);
-%env = (PING_PONG_DB_HOST => $bouncer->dir, PING_PONG_DB_PORT => 6432, PING_PONG_DB_PREPARED => 'off',
-    PING_PONG_DB_MAX_CONNECTIONS => $budget);
+%env = (PING_PONG_DB_HOST => $bouncer->dir, PING_PONG_DB_PORT => 6432, PING_PONG_DB_MAX_CONNECTIONS => $budget);
 my @bstacks = map { PP->new(db => 0, env => {%env}) } 1 .. 3;
 ($res, $max) = load_all($db2, \@bstacks);
 exact($db2, $res, 'three stacks through PgBouncer');
 ok($max <= 4, "PgBouncer's pool bounds the backends ($max <= 4)");
+unlike(join('', map { $_->log } @bstacks), qr/unsupported startup parameter/, 'PgBouncer took every connection as it came');
+
+# PgBouncer's server connections replaced (1.18 keeps no prepared
+# statement across them): the workers' named statements are unknown to
+# the new ones, and each worker goes on with unnamed statements, without
+# a failed request.
+my $before = $db2->counter;
+$db2->psql(q{SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity WHERE backend_type = 'client backend' AND pid <> pg_backend_pid()});
+wait_until(5, sub { $db2->psql(q{SELECT count(*) FROM pg_stat_activity WHERE backend_type = 'client backend'}) == 1 });
+($res) = load_all($db2, \@bstacks, requests => 50);
+my ($n2) = PP->pongs(@$res);
+is(scalar @$n2, scalar @$res, 'after the server connections were replaced: every request a 200 pong');
+is_deeply([sort { $a <=> $b } @$n2], [$before .. $before + $#$n2], 'and exactly the next numbers');
+like(join('', map { $_->log } @bstacks), qr/INFO worker\[\d+\] .*database: a prepared statement is unknown to the server that ran the next transaction .*sending statements unnamed from now on/,
+    'a worker that met a statement unknown to the server said it goes on unnamed');
 
 # 3. One stack stopped with SIGTERM mid-load: no request cut off. Each
 # request on its own connection: with keep-alive, a request sent on an idle

@@ -1,6 +1,7 @@
-# Bouncer.pm: a PgBouncer in transaction pooling mode for tests, in front of
-# a PP stack's PostgreSQL, listening only on a unix socket in its own
-# directory (port number 6432 names the socket). It refuses to run as root,
+# Bouncer.pm: a stock PgBouncer in transaction pooling mode for tests, in
+# front of a PP stack's PostgreSQL: PgBouncer's defaults but for what it
+# needs to run here (a unix socket in its own directory, where port number
+# 6432 names the socket; trust authentication). It refuses to run as root,
 # so as root it runs as the postgres user.
 package Bouncer;
 
@@ -27,10 +28,6 @@ auth_type = trust
 auth_file = $dir/userlist.txt
 pool_mode = transaction
 default_pool_size = @{[ $o{pool_size} || 4 ]}
-max_client_conn = 500
-; libpq's "options" (statement_timeout) cannot pass a pooler: ignored, and
-; the service's client-side deadline still bounds every statement.
-ignore_startup_parameters = options
 logfile = $dir/pgbouncer.log
 pidfile = $dir/pgbouncer.pid
 INI
