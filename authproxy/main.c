@@ -158,7 +158,7 @@ main(int argc, char *argv[])
 	log_info(NULL, "credential: %s", cred_name(kind));
 	refresher_start(kind, note);
 	upstream_start();
-	fcgiserve_run(PP_AUTH_THREADS, handle, NULL, PP_AUTH_DRAIN_MS);
+	rc = fcgiserve_run(PP_AUTH_THREADS, handle, NULL, PP_AUTH_DRAIN_MS);
 	/* _exit: the refresh and reader threads still run (see fcgi/main.c). */
-	_exit(0);
+	_exit(rc);
 }

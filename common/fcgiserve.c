@@ -14,6 +14,7 @@
 #include "config.h"
 #include "fcgiserve.h"
 #include "log.h"
+#include "pp_limits.h"
 
 /*
  * nginx keeps its FastCGI connections open between requests
@@ -40,14 +41,15 @@ struct conn {
 };
 
 static pthread_mutex_t	conns_lock = PTHREAD_MUTEX_INITIALIZER;
-static struct conn	*conns;
-static int		epfd = -1;
+static struct conn	*conns;		/* conns_lock */
+static int		epfd = -1;	/* set by the main thread before any request thread */
 static int		listen_tag;	/* epoll's data.ptr for the listening socket */
-static volatile int	stopping;
-static int		inflight;	/* requests between accept and finish */
-static fcgi_handler	handle;
-static fcgi_deferring_handler handle_deferring;
-static sigset_t		stop_signals;
+static int		stopping;	/* atomic: set on a stop signal or a failure */
+static int		failed;		/* atomic: a request thread could not go on */
+static int		inflight;	/* atomic: requests between accept and finish */
+static fcgi_handler	handle;		/* set before the threads, then read-only */
+static fcgi_deferring_handler handle_deferring;	/* likewise */
+static sigset_t		stop_signals;	/* likewise */
 
 int
 fcgiserve_start(int argc, char *argv[], unsigned owners, const char *component)
@@ -67,6 +69,22 @@ fcgiserve_start(int argc, char *argv[], unsigned owners, const char *component)
 	pthread_sigmask(SIG_BLOCK, &stop_signals, NULL);
 	signal(SIGPIPE, SIG_IGN);
 	return -1;
+}
+
+/*
+ * A request thread that cannot go on (its epoll set broke) says why once
+ * and has the main thread stop the process as on a signal: requests in
+ * flight drain, then the program _exits (never exit(3) under running
+ * threads: fcgi/main.c) with status 1, and multiwatch starts a fresh one.
+ */
+static void
+give_up(const char *what, int err)
+{
+	if (__atomic_exchange_n(&failed, 1, __ATOMIC_SEQ_CST) == 0) {
+		log_error(NULL, "%s: %s; stopping this process", what, strerror(err));
+		kill(getpid(), SIGTERM);	/* the main thread's sigwait takes it */
+	}
+	__atomic_store_n(&stopping, 1, __ATOMIC_SEQ_CST);
 }
 
 static struct conn *
@@ -130,8 +148,12 @@ accept_one(void)
 	int rc;
 
 	/* Let another thread take the next connection meanwhile. */
-	if (arm(LISTEN_FD, &listen_tag) == -1)
-		fatal("epoll_ctl on the listening socket: %s", strerror(errno));
+	if (arm(LISTEN_FD, &listen_tag) == -1) {
+		give_up("epoll_ctl on the listening socket", errno);
+		if (c != NULL)
+			conn_free(c);
+		return NULL;
+	}
 	rc = c == NULL ? -ENOMEM : FCGX_Accept_r(&c->req);
 	if (rc == 0) {
 		if (__atomic_exchange_n(&failing, 0, __ATOMIC_RELAXED))
@@ -165,6 +187,30 @@ take(struct conn *c)
 		return 0;
 	conn_free(c);
 	return -1;
+}
+
+/*
+ * Reads the rest of the request's FCGI_STDIN, up to its end record.  nginx
+ * passes no body (fastcgi_pass_request_body off) but always ends the
+ * stream with an empty record, and libfcgi's FCGX_Finish_r does not read
+ * it: when the params end exactly on libfcgi's 8192-byte read, that record
+ * is still in the socket, and the next request on the kept connection
+ * would begin with it, a protocol error (t/17).  A body larger than
+ * PP_REQUEST_BODY_MAX (nginx's own limit) is not read: the connection is
+ * closed after this request instead of kept.
+ */
+static void
+drain_stdin(FCGX_Request *req)
+{
+	char buf[1024];
+	size_t total = 0;
+	int n;
+
+	while ((n = FCGX_GetStr(buf, sizeof(buf), req->in)) > 0)
+		if ((total += (size_t)n) > PP_REQUEST_BODY_MAX) {
+			req->keepConnection = 0;
+			return;
+		}
 }
 
 /* Ends c's request and puts the connection back to wait for the next. */
@@ -205,18 +251,19 @@ serve(void *arg)
 	int n;
 
 	(void)arg;
-	while (!stopping) {
+	while (!__atomic_load_n(&stopping, __ATOMIC_SEQ_CST)) {
 		if ((n = epoll_wait(epfd, ev, READY_MAX, -1)) <= 0) {
 			if (n == 0 || errno == EINTR)
 				continue;
-			log_error(NULL, "epoll_wait: %s; exiting", strerror(errno));
-			exit(1);	/* multiwatch starts a fresh process */
+			give_up("epoll_wait", errno);
+			return NULL;
 		}
 		for (int i = 0; i < n; i++) {
 			c = ev[i].data.ptr;
 			if (c == (void *)&listen_tag ? (c = accept_one()) == NULL : take(c) != 0)
 				continue;
 			__atomic_add_fetch(&inflight, 1, __ATOMIC_SEQ_CST);
+			drain_stdin(&c->req);
 			if (handle_deferring == NULL)
 				handle(&c->req);
 			else if (handle_deferring(&c->req))
@@ -241,7 +288,7 @@ drain(long max_ms)
 	    __atomic_load_n(&inflight, __ATOMIC_SEQ_CST), max_ms);
 }
 
-void
+int
 fcgiserve_run(int nthreads, fcgi_handler handler, fcgi_deferring_handler deferring,
     long drain_ms)
 {
@@ -268,13 +315,20 @@ fcgiserve_run(int nthreads, fcgi_handler handler, fcgi_deferring_handler deferri
 	if ((epfd = epoll_create1(EPOLL_CLOEXEC)) == -1 || arm(LISTEN_FD, &listen_tag) == -1)
 		fatal("epoll: %s", strerror(errno));
 	for (int i = 0; i < nthreads; i++) {
-		if ((errno = pthread_create(&tid, NULL, serve, NULL)) != 0)
+		if ((errno = pthread_create(&tid, NULL, serve, NULL)) == 0) {
+			pthread_detach(tid);
+			continue;
+		}
+		if (i == 0)	/* no thread serves yet: exit(3) is safe */
 			fatal("pthread_create: %s", strerror(errno));
-		pthread_detach(tid);
+		log_warning(NULL, "pthread_create: %s; serving with %d of %d threads",
+		    strerror(errno), i, nthreads);
+		break;
 	}
 	while (sigwait(&stop_signals, &sig) != 0)
 		;
-	stopping = 1;
+	__atomic_store_n(&stopping, 1, __ATOMIC_SEQ_CST);
 	log_debug(NULL, "signal %d: draining", sig);
 	drain(drain_ms);
+	return __atomic_load_n(&failed, __ATOMIC_SEQ_CST);
 }

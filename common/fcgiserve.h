@@ -35,12 +35,13 @@ int	fcgiserve_start(int argc, char *argv[], unsigned owners, const char *compone
 
 /*
  * Serves the listen socket on fd 0 (spawn-fcgi's) with nthreads threads
- * until a stop signal; then waits up to drain_ms for requests in flight
- * (deferred ones included) and returns.  Requests go to handler, or to
- * deferring when it is not NULL.  Threads still waiting in epoll_wait(2)
- * end when the process exits.
+ * until a stop signal, or until a request thread fails; then waits up to
+ * drain_ms for requests in flight (deferred ones included) and returns the
+ * status to _exit with: 0 after a signal, 1 after a failure (logged).
+ * Requests go to handler, or to deferring when it is not NULL.  Threads
+ * still waiting in epoll_wait(2) end when the process exits.
  */
-void	fcgiserve_run(int nthreads, fcgi_handler handler, fcgi_deferring_handler deferring,
+int	fcgiserve_run(int nthreads, fcgi_handler handler, fcgi_deferring_handler deferring,
 	    long drain_ms);
 
 #endif

@@ -30,7 +30,7 @@ main(int argc, char *argv[])
 	db_init();
 	counter_init();
 	sharedfile_init();
-	fcgiserve_run((int)config_int(S_THREADS), NULL, routes_serve,
+	rc = fcgiserve_run((int)config_int(S_THREADS), NULL, routes_serve,
 	    config_int(S_DB_CONNECT_TIMEOUT) * 1000 +
 	    config_int(S_DB_STATEMENT_TIMEOUT) + 1000);
 	db_close();
@@ -39,5 +39,5 @@ main(int argc, char *argv[])
 	 * running, and exit's destructors (libpq's, libc's, the sanitizers')
 	 * must not run under them. Memory is checked by valgrind, which sees _exit too.
 	 */
-	_exit(0);
+	_exit(rc);
 }

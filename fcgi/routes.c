@@ -234,10 +234,16 @@ dispatch(struct response *res, enum route r)
 		json(res, 200, "{\"status\": \"ok\"}\n");
 		break;
 	case ROUTE_METRICS:
+		/* A scrape that cannot be answered in full is an error, never an empty 200. */
+		if ((res->big = malloc(METRICS_MAX)) == NULL) {
+			log_error(NULL, "/metrics: no memory for %d bytes", METRICS_MAX);
+			json(res, 503, "{\"error\": \"out of memory\"}\n");
+			res->retry = 1;
+			break;
+		}
 		res->status = 200;
 		res->ctype = "text/plain; version=0.0.4; charset=utf-8";
-		if ((res->big = malloc(METRICS_MAX)) != NULL)
-			res->biglen = metrics_render(res->big, METRICS_MAX);
+		res->biglen = metrics_render(res->big, METRICS_MAX);
 		break;
 	case ROUTE_PINGPONG:
 	case ROUTE_ROOT:

@@ -88,6 +88,7 @@ write_locked(int64_t count)
 {
 	char buf[32];
 	int lfd, fd = -1, rc = -1, len;
+	ssize_t w;
 
 	if ((lfd = open(lockpath, O_RDWR | O_CREAT | O_CLOEXEC, 0644)) == -1) {
 		if (errno != ENOENT || make_dirs(dir) == -1 ||
@@ -103,8 +104,8 @@ write_locked(int64_t count)
 	len = snprintf(buf, sizeof(buf), "%lld\n", (long long)count);
 	if ((fd = open(tmppath, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644)) == -1)
 		goto out;
-	if (write(fd, buf, (size_t)len) != len) {
-		if (errno == 0)
+	if ((w = write(fd, buf, (size_t)len)) != len) {
+		if (w >= 0)	/* a short write sets no errno */
 			errno = ENOSPC;
 		goto out;
 	}

@@ -133,7 +133,7 @@ main(int argc, char *argv[])
 	if ((errno = pthread_create(&tid, NULL, ticker, NULL)) != 0)
 		fatal("pthread_create: %s", strerror(errno));
 	pthread_detach(tid);
-	fcgiserve_run(PP_LOG_THREADS, handle, NULL, PP_LOG_DRAIN_MS);
+	rc = fcgiserve_run(PP_LOG_THREADS, handle, NULL, PP_LOG_DRAIN_MS);
 	/* _exit: the ticker thread still runs (see fcgi/main.c). */
-	_exit(0);
+	_exit(rc);
 }

@@ -6,6 +6,7 @@ use warnings;
 use lib 't/lib';
 use Test::More;
 use Time::HiRes qw(time);
+use IO::Socket::INET;
 use PP qw(slurp wait_until);
 
 # Connected sockets on the workers' FastCGI socket (accepted ones carry its path).
@@ -23,6 +24,33 @@ sub rendered { slurp($_[0]->dir . '/run/nginx.conf') }
 	$pp->get('/pingpong') for 1 .. 20;
 	cmp_ok(fcgi_connections($pp), '>=', 1, 'an idle FastCGI connection stays open after the requests');
 	cmp_ok(fcgi_connections($pp), '<=', 2, 'sequential requests reuse it (at most one per nginx worker)');
+	$pp->teardown;
+}
+
+# The worker must read each request's FCGI_STDIN to its end: when the params
+# end exactly on libfcgi's 8192-byte read boundary, the empty stdin record
+# is still in the socket, and were it left there the next request on that
+# kept connection would be read as a protocol error (nginx: 502). Every pad
+# size around the boundary, each with a second request pipelined behind it.
+sub pipelined {
+	my ($port, @reqs) = @_;
+	my $s = IO::Socket::INET->new(PeerAddr => '127.0.0.1', PeerPort => $port, Timeout => 10) or return ();
+	print $s join '', @reqs;
+	local $/;
+	my $all = <$s> // '';
+	return $all =~ m{^HTTP/1\.1 (\d{3})}mg;
+}
+{
+	my $pp = PP->new(role => 'app', env => { PING_PONG_WORKERS => 1, PING_PONG_NGINX_WORKERS => 1 });
+	my @bad;
+	for my $pad (7900 .. 8050) {
+		my @st = pipelined($pp->app_port,
+		    "GET /health HTTP/1.1\r\nHost: t\r\nX-Pad: " . ('p' x $pad) . "\r\n\r\n",
+		    "GET /pingpong HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n");
+		push @bad, "$pad: @st" unless "@st" eq '200 200';
+	}
+	is_deeply(\@bad, [], 'X-Pad of 7900..8050 bytes, then a pipelined /pingpong: always 200 200');
+	unlike($pp->log, qr/prematurely closed/, 'nginx never saw a worker close a kept connection');
 	$pp->teardown;
 }
 
