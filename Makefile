@@ -34,11 +34,11 @@ COMMON_OBJ = $(COMMON_SRC:%.c=$(BUILD)/%.o)
 WORKER_OBJ = $(WORKER_SRC:%.c=$(BUILD)/%.o) $(BUILD)/sql.o
 
 AUTH_SRC = authproxy/main.c authproxy/credential.c authproxy/refresher.c \
-	   authproxy/tokenparse.c authproxy/upstream.c
+	   authproxy/tokenparse.c authproxy/upstream.c common/curlbody.c
 AUTH_OBJ = $(AUTH_SRC:%.c=$(BUILD)/%.o)
 AUTH_LIBS = -lfcgi -lcurl -ljansson -lm
 
-LOG_SRC	= logoutput/main.c logoutput/source.c
+LOG_SRC	= logoutput/main.c logoutput/source.c common/curlbody.c
 LOG_OBJ = $(LOG_SRC:%.c=$(BUILD)/%.o)
 
 SUPERVISE_SRC = launcher/supervise.c launcher/logline.c
@@ -131,7 +131,7 @@ fuzz:
 	$(FUZZ_CC) -o build/fuzz/dotenv fuzz/fuzz_dotenv.c common/dotenv.c
 	$(FUZZ_CC) -o build/fuzz/accept fuzz/fuzz_accept.c fcgi/negotiate.c
 	$(FUZZ_CC) -o build/fuzz/token fuzz/fuzz_token.c authproxy/tokenparse.c -ljansson
-	$(FUZZ_CC) -o build/fuzz/counterfile fuzz/fuzz_counterfile.c logoutput/source.c \
+	$(FUZZ_CC) -o build/fuzz/counterfile fuzz/fuzz_counterfile.c logoutput/source.c common/curlbody.c \
 	    common/config.c common/dotenv.c common/log.c -lcurl -ljansson
 	@for f in dotenv accept token counterfile; do \
 	    mkdir -p build/fuzz/$$f.new; \

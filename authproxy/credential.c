@@ -8,6 +8,7 @@
 #include <curl/curl.h>
 
 #include "config.h"
+#include "curlbody.h"
 #include "credential.h"
 #include "pp_limits.h"
 
@@ -15,12 +16,6 @@
 
 static const char *const cred_names[CRED__MAX] = {
 	"none", "client_secret", "workload_identity", "managed_identity",
-};
-
-struct buf {
-	char	*data;
-	size_t	 len, cap;
-	int	 overflow;
 };
 
 const char *
@@ -86,31 +81,6 @@ cred_select(char *note, size_t notelen)
 }
 
 static size_t
-on_body(char *p, size_t size, size_t n, void *arg)
-{
-	struct buf *b = arg;
-	size_t len = size * n;
-
-	if (b->len + len > PP_TOKEN_RESPONSE_MAX) {
-		b->overflow = 1;
-		return 0;
-	}
-	if (b->len + len + 1 > b->cap) {
-		size_t cap = (b->len + len + 1) * 2;
-		char *d = realloc(b->data, cap);
-
-		if (d == NULL)
-			return 0;
-		b->data = d;
-		b->cap = cap;
-	}
-	memcpy(b->data + b->len, p, len);
-	b->len += len;
-	b->data[b->len] = '\0';
-	return len;
-}
-
-static size_t
 on_header(char *p, size_t size, size_t n, void *arg)
 {
 	struct fetch *f = arg;
@@ -142,29 +112,38 @@ form_add(CURL *c, char *form, size_t cap, const char *name, const char *value)
 	return n < 0 || (size_t)n >= cap - used ? -1 : 0;
 }
 
-/* The federated token, read afresh: the kubelet rotates it. */
-static int
-read_assertion(char *dst, size_t cap, char *why, size_t whylen)
-{
-	FILE *fp = fopen(config_str(S_AZURE_FEDERATED_TOKEN_FILE), "re");
-	size_t n;
+/*
+ * One token request, as built for its credential: the URL, the form body
+ * (POST) or "" (GET), and the headers.  Wiped after use: the form holds a
+ * secret or an assertion.
+ */
+struct request {
+	char		 url[2048];
+	char		 form[PP_ASSERTION_MAX + 4096];
+	char		 assertion[PP_ASSERTION_MAX + 1];
+	struct curl_slist *hdrs;
+};
 
-	if (fp == NULL) {
-		snprintf(why, whylen, "cannot read AZURE_FEDERATED_TOKEN_FILE %s",
-		    config_str(S_AZURE_FEDERATED_TOKEN_FILE));
-		return -1;
-	}
-	n = fread(dst, 1, cap - 1, fp);
-	fclose(fp);
-	while (n > 0 && (dst[n - 1] == '\n' || dst[n - 1] == '\r' || dst[n - 1] == ' '))
-		n--;
-	dst[n] = '\0';
-	if (n == 0 || n >= cap - 1) {
-		snprintf(why, whylen, "AZURE_FEDERATED_TOKEN_FILE %s is %s",
-		    config_str(S_AZURE_FEDERATED_TOKEN_FILE), n == 0 ? "empty" : "too large");
-		return -1;
-	}
+struct field {
+	const char	*name, *value;
+};
+
+/* Appends the fields to form; -1 when one does not fit (or OOM). */
+static int
+form_fields(CURL *c, char *form, size_t cap, const struct field *f, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (form_add(c, form, cap, f[i].name, f[i].value) == -1)
+			return -1;
 	return 0;
+}
+
+static int
+too_large(struct fetch *out, enum cred_kind k)
+{
+	snprintf(out->reason, sizeof(out->reason), "%s: request too large (not sent)",
+	    cred_name(k));
+	return -1;
 }
 
 /* The token endpoint of Entra ID v2: <authority>/<tenant>/oauth2/v2.0/token. */
@@ -180,33 +159,139 @@ aad_url(char *url, size_t cap)
 	    config_str(S_AZURE_TENANT_ID));
 }
 
-/* IMDS takes a resource: the scope without "/.default". */
+/* A form POST to Entra ID with the fields; -1 with out->reason when too large. */
 static int
-imds_url(CURL *c, char *url, size_t cap)
+aad_post(CURL *c, struct request *r, enum cred_kind k, const struct field *f,
+    size_t n, struct fetch *out)
 {
-	char resource[512], q[1024] = "";
-	const char *scope = config_str(S_AUTH_SCOPE);
-	size_t n = strlen(scope);
-
-	if (n >= 9 && strcmp(scope + n - 9, "/.default") == 0)
-		n -= 9;
-	snprintf(resource, sizeof(resource), "%.*s", (int)n, scope);
-	if (form_add(c, q, sizeof(q), "api-version", "2018-02-01") == -1 ||
-	    form_add(c, q, sizeof(q), "resource", resource) == -1 ||
-	    (set(S_AZURE_CLIENT_ID) &&
-	    form_add(c, q, sizeof(q), "client_id", config_str(S_AZURE_CLIENT_ID)) == -1))
-		return -1;
-	snprintf(url, cap, "%s%s%s", config_str(S_AUTH_IMDS_ENDPOINT),
-	    strchr(config_str(S_AUTH_IMDS_ENDPOINT), '?') ? "&" : "?", q);
+	aad_url(r->url, sizeof(r->url));
+	if (form_fields(c, r->form, sizeof(r->form), f, n) == -1)
+		return too_large(out, k);
+	r->hdrs = curl_slist_append(r->hdrs, "Content-Type: application/x-www-form-urlencoded");
+	curl_easy_setopt(c, CURLOPT_POSTFIELDS, r->form);
 	return 0;
 }
 
+static int
+build_client_secret(CURL *c, struct request *r, struct fetch *out)
+{
+	const struct field f[] = {
+		{ "grant_type", "client_credentials" },
+		{ "client_id", config_str(S_AZURE_CLIENT_ID) },
+		{ "scope", config_str(S_AUTH_SCOPE) },
+		{ "client_secret", config_str(S_AZURE_CLIENT_SECRET) },
+	};
+
+	return aad_post(c, r, CRED_CLIENT_SECRET, f, sizeof(f) / sizeof(f[0]), out);
+}
+
+/*
+ * The federated token, read afresh (the kubelet rotates it), trailing
+ * blanks dropped; -1 with out->reason when unreadable, empty or larger
+ * than PP_ASSERTION_MAX.
+ */
+static int
+read_assertion(char *dst, size_t cap, struct fetch *out)
+{
+	const char *path = config_str(S_AZURE_FEDERATED_TOKEN_FILE);
+	FILE *fp = fopen(path, "re");
+	size_t n;
+
+	if (fp == NULL) {
+		snprintf(out->reason, sizeof(out->reason),
+		    "cannot read AZURE_FEDERATED_TOKEN_FILE %s", path);
+		out->retryable = 1;
+		return -1;
+	}
+	n = fread(dst, 1, cap, fp);
+	fclose(fp);
+	if (n == cap) {
+		snprintf(out->reason, sizeof(out->reason), "AZURE_FEDERATED_TOKEN_FILE %s "
+		    "is larger than %d bytes", path, PP_ASSERTION_MAX);
+		return -1;
+	}
+	while (n > 0 && (dst[n - 1] == '\n' || dst[n - 1] == '\r' || dst[n - 1] == ' '))
+		n--;
+	dst[n] = '\0';
+	if (n == 0) {
+		snprintf(out->reason, sizeof(out->reason), "AZURE_FEDERATED_TOKEN_FILE %s "
+		    "is empty", path);
+		out->retryable = 1;	/* the kubelet may not have written it yet */
+		return -1;
+	}
+	return 0;
+}
+
+static int
+build_workload_identity(CURL *c, struct request *r, struct fetch *out)
+{
+	const struct field f[] = {
+		{ "grant_type", "client_credentials" },
+		{ "client_id", config_str(S_AZURE_CLIENT_ID) },
+		{ "scope", config_str(S_AUTH_SCOPE) },
+		{ "client_assertion_type", JWT_BEARER },
+		{ "client_assertion", r->assertion },
+	};
+
+	if (read_assertion(r->assertion, sizeof(r->assertion) - 1, out) == -1)
+		return -1;
+	return aad_post(c, r, CRED_WORKLOAD_IDENTITY, f, sizeof(f) / sizeof(f[0]), out);
+}
+
+/* IMDS: a GET with the resource (the scope without "/.default") and Metadata: true. */
+static int
+build_managed_identity(CURL *c, struct request *r, struct fetch *out)
+{
+	char resource[512], q[1024] = "";
+	const char *scope = config_str(S_AUTH_SCOPE), *endpoint = config_str(S_AUTH_IMDS_ENDPOINT);
+	size_t n = strlen(scope);
+	int len;
+
+	if (n >= 9 && strcmp(scope + n - 9, "/.default") == 0)
+		n -= 9;
+	if ((size_t)snprintf(resource, sizeof(resource), "%.*s", (int)n, scope) >= sizeof(resource))
+		return too_large(out, CRED_MANAGED_IDENTITY);
+	if (form_add(c, q, sizeof(q), "api-version", "2018-02-01") == -1)
+		return too_large(out, CRED_MANAGED_IDENTITY);
+	if (form_add(c, q, sizeof(q), "resource", resource) == -1)
+		return too_large(out, CRED_MANAGED_IDENTITY);
+	if (set(S_AZURE_CLIENT_ID) &&
+	    form_add(c, q, sizeof(q), "client_id", config_str(S_AZURE_CLIENT_ID)) == -1)
+		return too_large(out, CRED_MANAGED_IDENTITY);
+	len = snprintf(r->url, sizeof(r->url), "%s%s%s", endpoint,
+	    strchr(endpoint, '?') != NULL ? "&" : "?", q);
+	if (len < 0 || (size_t)len >= sizeof(r->url))
+		return too_large(out, CRED_MANAGED_IDENTITY);
+	r->hdrs = curl_slist_append(r->hdrs, "Metadata: true");
+	curl_easy_setopt(c, CURLOPT_NOPROXY, "*");	/* IMDS refuses proxies */
+	return 0;
+}
+
+/* The request of credential k; -1 with out->reason (nothing to send). */
+static int
+build(CURL *c, enum cred_kind k, struct request *r, struct fetch *out)
+{
+	switch (k) {
+	case CRED_CLIENT_SECRET:
+		return build_client_secret(c, r, out);
+	case CRED_WORKLOAD_IDENTITY:
+		return build_workload_identity(c, r, out);
+	case CRED_MANAGED_IDENTITY:
+		return build_managed_identity(c, r, out);
+	case CRED_NONE:
+	case CRED__MAX:
+		break;
+	}
+	snprintf(out->reason, sizeof(out->reason), "no credentials configured");
+	return -1;
+}
+
 static void
-classify(enum cred_kind k, struct fetch *out, struct buf *b)
+classify(enum cred_kind k, struct fetch *out, const struct curl_body *b)
 {
 	char code[128];
 
-	token_error_code(b->data != NULL ? b->data : "", b->len, code, sizeof(code));
+	token_error_code(curl_body_str(b), b->len, code, sizeof(code));
 	snprintf(out->reason, sizeof(out->reason), "%s: token endpoint answered HTTP %ld%s%s",
 	    cred_name(k), out->http, *code ? " " : "", code);
 	out->retryable = out->http == 408 || out->http == 429 || out->http >= 500 ||
@@ -214,65 +299,19 @@ classify(enum cred_kind k, struct fetch *out, struct buf *b)
 	    (k == CRED_MANAGED_IDENTITY && (out->http == 404 || out->http == 410));
 }
 
-int
-cred_fetch(enum cred_kind k, struct fetch *out)
+/* Sends r and reads the answer into out; 0 or -1 with out->reason. */
+static int
+perform(CURL *c, enum cred_kind k, struct request *r, struct fetch *out)
 {
-	char url[2048], form[PP_ASSERTION_MAX + 4096] = "", assertion[PP_ASSERTION_MAX];
-	char why[128];
-	struct curl_slist *hdrs = NULL;
-	struct buf b = { NULL, 0, 0, 0 };
+	struct curl_body b = { .max = PP_TOKEN_RESPONSE_MAX };
 	struct timespec now;
+	char why[128];
 	CURLcode cc;
-	CURL *c;
 	int rc = -1;
 
-	memset(out, 0, sizeof(*out));
-	out->retry_after = -1;
-	if (k == CRED_NONE || k >= CRED__MAX) {
-		snprintf(out->reason, sizeof(out->reason), "no credentials configured");
-		return -1;
-	}
-	if ((c = curl_easy_init()) == NULL) {
-		snprintf(out->reason, sizeof(out->reason), "curl_easy_init failed");
-		return -1;
-	}
-	switch (k) {
-	case CRED_CLIENT_SECRET:
-	case CRED_WORKLOAD_IDENTITY:
-		aad_url(url, sizeof(url));
-		if (k == CRED_WORKLOAD_IDENTITY && read_assertion(assertion,
-		    sizeof(assertion), out->reason, sizeof(out->reason)) == -1) {
-			out->retryable = 1;
-			goto out;
-		}
-		if (form_add(c, form, sizeof(form), "grant_type", "client_credentials") == -1 ||
-		    form_add(c, form, sizeof(form), "client_id", config_str(S_AZURE_CLIENT_ID)) == -1 ||
-		    form_add(c, form, sizeof(form), "scope", config_str(S_AUTH_SCOPE)) == -1 ||
-		    (k == CRED_CLIENT_SECRET ?
-		    form_add(c, form, sizeof(form), "client_secret", config_str(S_AZURE_CLIENT_SECRET)) :
-		    form_add(c, form, sizeof(form), "client_assertion_type", JWT_BEARER) == -1 ||
-		    form_add(c, form, sizeof(form), "client_assertion", assertion)) == -1) {
-			snprintf(out->reason, sizeof(out->reason), "%s: request too large", cred_name(k));
-			goto out;
-		}
-		curl_easy_setopt(c, CURLOPT_POSTFIELDS, form);
-		hdrs = curl_slist_append(hdrs, "Content-Type: application/x-www-form-urlencoded");
-		break;
-	case CRED_MANAGED_IDENTITY:
-		if (imds_url(c, url, sizeof(url)) == -1) {
-			snprintf(out->reason, sizeof(out->reason), "%s: request too large", cred_name(k));
-			goto out;
-		}
-		hdrs = curl_slist_append(hdrs, "Metadata: true");
-		curl_easy_setopt(c, CURLOPT_NOPROXY, "*");	/* IMDS refuses proxies */
-		break;
-	case CRED_NONE:
-	case CRED__MAX:
-		goto out;
-	}
-	hdrs = curl_slist_append(hdrs, "Accept: application/json");
-	curl_easy_setopt(c, CURLOPT_URL, url);
-	curl_easy_setopt(c, CURLOPT_HTTPHEADER, hdrs);
+	r->hdrs = curl_slist_append(r->hdrs, "Accept: application/json");
+	curl_easy_setopt(c, CURLOPT_URL, r->url);
+	curl_easy_setopt(c, CURLOPT_HTTPHEADER, r->hdrs);
 	curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
 	curl_easy_setopt(c, CURLOPT_FOLLOWLOCATION, 0L);
 	curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
@@ -280,7 +319,7 @@ cred_fetch(enum cred_kind k, struct fetch *out)
 	curl_easy_setopt(c, CURLOPT_TIMEOUT, config_int(S_AUTH_TOKEN_TIMEOUT));
 	curl_easy_setopt(c, CURLOPT_SSL_VERIFYPEER, 1L);
 	curl_easy_setopt(c, CURLOPT_SSL_VERIFYHOST, 2L);
-	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_body);
+	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, curl_body_write);
 	curl_easy_setopt(c, CURLOPT_WRITEDATA, &b);
 	curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, on_header);
 	curl_easy_setopt(c, CURLOPT_HEADERDATA, out);
@@ -300,8 +339,8 @@ cred_fetch(enum cred_kind k, struct fetch *out)
 		classify(k, out, &b);
 		goto out;
 	}
-	if (token_parse(b.data != NULL ? b.data : "", b.len,
-	    (double)now.tv_sec + now.tv_nsec / 1e9, &out->tok, why, sizeof(why)) == -1) {
+	if (token_parse(curl_body_str(&b), b.len, (double)now.tv_sec + now.tv_nsec / 1e9,
+	    &out->tok, why, sizeof(why)) == -1) {
 		snprintf(out->reason, sizeof(out->reason), "%s: token endpoint answer: %s",
 		    cred_name(k), why);
 		out->retryable = 1;
@@ -309,13 +348,31 @@ cred_fetch(enum cred_kind k, struct fetch *out)
 	}
 	rc = 0;
 out:
-	explicit_bzero(form, sizeof(form));
-	explicit_bzero(assertion, sizeof(assertion));
-	if (b.data != NULL) {
-		explicit_bzero(b.data, b.len);
-		free(b.data);
+	curl_body_free(&b);
+	return rc;
+}
+
+int
+cred_fetch(enum cred_kind k, struct fetch *out)
+{
+	struct request r;
+	CURL *c;
+	int rc = -1;
+
+	memset(out, 0, sizeof(*out));
+	out->retry_after = -1;
+	if ((c = curl_easy_init()) == NULL) {
+		snprintf(out->reason, sizeof(out->reason), "curl_easy_init failed");
+		out->retryable = 1;
+		return -1;
 	}
-	curl_slist_free_all(hdrs);
+	r.url[0] = r.form[0] = r.assertion[0] = '\0';
+	r.hdrs = NULL;
+	if (build(c, k, &r, out) == 0)
+		rc = perform(c, k, &r, out);
+	explicit_bzero(r.form, sizeof(r.form));
+	explicit_bzero(r.assertion, sizeof(r.assertion));
+	curl_slist_free_all(r.hdrs);
 	curl_easy_cleanup(c);
 	return rc;
 }

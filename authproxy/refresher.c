@@ -1,6 +1,7 @@
 /* refresher.c: token cache, proactive refresh, retries with backoff and Retry-After. */
 #include <errno.h>
 #include <math.h>
+#include <poll.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <string.h>
@@ -8,11 +9,12 @@
 
 #include "config.h"
 #include "log.h"
+#include "pp_limits.h"
 #include "refresher.h"
 
 static pthread_mutex_t	 lock = PTHREAD_MUTEX_INITIALIZER;
-static struct token	 current;
-static struct token_status status;
+static struct token	 current;	/* lock; written by the refresh thread only */
+static struct token_status status;	/* lock; likewise */
 
 static double
 now_s(void)
@@ -23,17 +25,33 @@ now_s(void)
 	return (double)ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
+/*
+ * Sleeps until the epoch time when, in steps of at most PP_TOKEN_LIFETIME_MAX
+ * (so the conversion to a timespec is always defined, even for a NaN or a
+ * huge when).  A signal's EINTR sleeps on; any other failure of nanosleep
+ * is logged once and ends the wait after a second's poll(2), so a broken
+ * sleep never turns the refresh loop into a spin.
+ */
 static void
 sleep_until(double when)
 {
+	static int warned;
 	double left;
 	struct timespec ts;
 
-	while ((left = when - now_s()) > 0) {
+	while ((left = when - now_s()) > 0 || isnan(left)) {
+		if (!(left <= PP_TOKEN_LIFETIME_MAX))
+			left = PP_TOKEN_LIFETIME_MAX;
 		ts.tv_sec = (time_t)left;
 		ts.tv_nsec = (long)((left - (double)ts.tv_sec) * 1e9);
-		if (nanosleep(&ts, NULL) == 0)
-			break;
+		if (ts.tv_nsec < 0 || ts.tv_nsec > 999999999L)
+			ts.tv_nsec = 0;
+		if (nanosleep(&ts, NULL) == -1 && errno != EINTR) {
+			if (!warned++)
+				log_error(NULL, "nanosleep: %s (said once)", strerror(errno));
+			poll(NULL, 0, 1000);
+			return;
+		}
 	}
 }
 

@@ -1,5 +1,6 @@
 /* tokenparse.c: token and error bodies of the token endpoints, with jansson. */
 #include <ctype.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -10,7 +11,10 @@
 #include "pp_limits.h"
 #include "tokenparse.h"
 
-/* A number given as a JSON number or a decimal string; -1 when neither. */
+/*
+ * A non-negative finite number given as a JSON number or a decimal string;
+ * -1 when neither (absent, negative, "NaN", "inf", 1e999).
+ */
 static double
 number_field(json_t *obj, const char *key)
 {
@@ -20,14 +24,15 @@ number_field(json_t *obj, const char *key)
 	double d;
 
 	if (json_is_number(v))
-		return json_number_value(v);
-	if (!json_is_string(v))
+		d = json_number_value(v);
+	else if (json_is_string(v)) {
+		s = json_string_value(v);
+		d = strtod(s, &end);
+		if (end == s || *end != '\0' || !isdigit((unsigned char)*s))
+			return -1;
+	} else
 		return -1;
-	s = json_string_value(v);
-	d = strtod(s, &end);
-	if (end == s || *end != '\0' || !isdigit((unsigned char)*s))
-		return -1;
-	return d;
+	return isfinite(d) && d >= 0 ? d : -1;
 }
 
 int
@@ -50,9 +55,13 @@ token_parse(const char *body, size_t len, double now, struct token *out,
 		goto out;
 	}
 	access = json_string_value(json_object_get(root, "access_token"));
-	if (access == NULL || *access == '\0' || strlen(access) > PP_TOKEN_MAX ||
-	    strpbrk(access, "\r\n") != NULL) {
+	if (access == NULL || *access == '\0' || strpbrk(access, "\r\n") != NULL) {
 		snprintf(err, errlen, "the answer has no usable access_token");
+		goto out;
+	}
+	if (strlen(access) > PP_TOKEN_MAX) {
+		snprintf(err, errlen, "the access_token has %zu bytes, more than the "
+		    "%d this proxy passes on", strlen(access), PP_TOKEN_MAX);
 		goto out;
 	}
 	type = json_string_value(json_object_get(root, "token_type"));
@@ -70,6 +79,13 @@ token_parse(const char *body, size_t len, double now, struct token *out,
 		snprintf(err, errlen, "the answer has no valid expires_in or expires_on");
 		goto out;
 	}
+	/*
+	 * Whatever the answer says, a token is trusted for at most a day
+	 * (Entra ID's longest lifetime): a far expiry would otherwise be
+	 * slept on (or overflow a time_t) and the token never refreshed.
+	 */
+	if (life > PP_TOKEN_LIFETIME_MAX)
+		life = PP_TOKEN_LIFETIME_MAX;
 	refresh_in = number_field(root, "refresh_in");
 	out->obtained = now;
 	out->expires_at = now + life;

@@ -7,6 +7,7 @@
 #include <jansson.h>
 
 #include "config.h"
+#include "curlbody.h"
 #include "source.h"
 
 #define PINGS_MAX	4096	/* bytes of a /pings answer */
@@ -55,28 +56,10 @@ from_file(int64_t *out, char *why, size_t whylen)
 	return 0;
 }
 
-struct buf {
-	char	data[PINGS_MAX + 1];
-	size_t	len;
-};
-
-static size_t
-on_body(char *p, size_t size, size_t n, void *arg)
-{
-	struct buf *b = arg;
-	size_t len = size * n;
-
-	if (b->len + len > PINGS_MAX)
-		return 0;
-	memcpy(b->data + b->len, p, len);
-	b->len += len;
-	return len;
-}
-
 static int
 from_http(int64_t *out, char *why, size_t whylen)
 {
-	struct buf b;
+	struct curl_body b = { .max = PINGS_MAX };
 	char url[512];
 	long status = 0;
 	json_t *root = NULL, *v;
@@ -88,14 +71,13 @@ from_http(int64_t *out, char *why, size_t whylen)
 		snprintf(why, whylen, "curl_easy_init failed");
 		return -1;
 	}
-	b.len = 0;
 	snprintf(url, sizeof(url), "http://%s:%ld/pings", config_str(S_LOG_PP_HOST),
 	    config_int(S_LOG_PP_PORT));
 	curl_easy_setopt(c, CURLOPT_URL, url);
 	curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http");
 	curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
 	curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, 2000L);
-	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_body);
+	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, curl_body_write);
 	curl_easy_setopt(c, CURLOPT_WRITEDATA, &b);
 	if ((cc = curl_easy_perform(c)) != CURLE_OK) {
 		snprintf(why, whylen, "%s: %s", url, curl_easy_strerror(cc));
@@ -106,7 +88,7 @@ from_http(int64_t *out, char *why, size_t whylen)
 		snprintf(why, whylen, "%s: HTTP %ld", url, status);
 		goto out;
 	}
-	root = json_loadb(b.data, b.len, 0, NULL);
+	root = json_loadb(curl_body_str(&b), b.len, 0, NULL);
 	v = json_object_get(root, "pings");
 	if (!json_is_integer(v) || json_integer_value(v) < 0) {
 		snprintf(why, whylen, "%s: no pings in the answer", url);
@@ -116,6 +98,7 @@ from_http(int64_t *out, char *why, size_t whylen)
 	rc = 0;
 out:
 	json_decref(root);
+	curl_body_free(&b);
 	curl_easy_cleanup(c);
 	return rc;
 }

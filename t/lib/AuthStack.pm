@@ -8,7 +8,8 @@ use PP;
 use FakeAzure;
 
 # AuthStack::start(cred => 'client_secret'|'workload_identity'|'managed_identity'|'none', env => {...},
-#     role => 'authproxy' (default) or 'all' (then with a database), prometheus => a real one's URL)
+#     role => 'authproxy' (default) or 'all' (then with a database), prometheus => a real one's URL,
+#     token_mode => FakeAzure's, assertion => the federated token file's content)
 # Returns ($pp, $aad, $prom).
 sub start {
 	my (%o) = @_;
@@ -32,7 +33,7 @@ sub start {
 		    AZURE_CLIENT_SECRET => 'secret-' . int(rand 1e9));
 	} elsif ($cred eq 'workload_identity') {
 		my $file = $pp->dir . '/azure-identity-token';
-		FakeAzure::write_file($file, "jwt-one.part2.part3\n");
+		FakeAzure::write_file($file, $o{assertion} // "jwt-one.part2.part3\n");
 		%env = (%env, AZURE_TENANT_ID => 'tenant-1', AZURE_CLIENT_ID => 'client-1',
 		    AZURE_FEDERATED_TOKEN_FILE => $file);
 	} elsif ($cred eq 'managed_identity') {

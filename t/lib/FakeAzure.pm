@@ -6,8 +6,10 @@
 #
 # What it does not do: TLS, keep-alive, chunked bodies, JWT checks, real
 # PromQL.  A token mode line is one of:
-#   ok <lifetime>        200 v2 body (expires_in a number) or, on the IMDS
-#                        path, the IMDS body (all strings)
+#   ok <lifetime> [size <bytes>]   200 v2 body (expires_in a number) or, on
+#                        the IMDS path, the IMDS body (all strings); the
+#                        token padded to <bytes>
+#   body <json>          200 with this body, TOKEN replaced by a fresh token
 #   status <code> [retry-after <s>]   an error body {error, error_description}
 #   hang                 accept and never answer
 #   garbage              200 with a body that is not JSON
@@ -124,8 +126,9 @@ sub serve {
 	my ($status, $extra, $out) = (404, '', '{"error":"not_found"}');
 	if ($kind eq 'aad' || $kind eq 'imds') {
 		my $m = $self->mode('token');
-		if ($m =~ /^ok (\d+)/) {
-			my $tok = "fake-token-" . int(rand 1e12) . "-" . $$;
+		my $tok = "fake-token-" . int(rand 1e12) . "-" . $$;
+		if ($m =~ /^ok (\d+)(?: size (\d+))?/) {
+			$tok .= 'x' x ($2 - length $tok) if $2 && $2 > length $tok;
 			$rec->{answer} = $tok;
 			$status = 200;
 			$out = $kind eq 'imds'
@@ -133,6 +136,9 @@ sub serve {
 				expires_on => '' . int(time + $1), not_before => '' . int(time),
 				resource => $rec->{form}{resource} // '', token_type => 'Bearer' })
 			    : qq({"token_type":"Bearer","expires_in":$1,"ext_expires_in":$1,"access_token":"$tok"});
+		} elsif ($m =~ /^body (.*)/) {
+			($status, $out, $rec->{answer}) = (200, $1, $tok);
+			$out =~ s/TOKEN/$tok/g;
 		} elsif ($m =~ /^status (\d+)(?: retry-after (\d+))?/) {
 			$status = $1;
 			$extra = "Retry-After: $2\r\n" if defined $2;

@@ -213,16 +213,28 @@ sub session_pids {
 
 sub log { slurp("$_[0]{dir}/launcher.log") }
 
-# The worker processes (children of multiwatch) of this stack.
-sub worker_pids {
-	my ($self) = @_;
+# The processes of this stack running program $prog (pingpong-worker, ...).
+sub pids_of {
+	my ($self, $prog) = @_;
 	my $sid = $self->{pid} or return [];
 	my @p;
 	for (split /\n/, qx{ps -e -o pid=,sid=,args=}) {
 		my ($pid, $s, $args) = /^\s*(\d+)\s+(\d+)\s+(.*)$/ or next;
-		push @p, $pid if $s == $sid && $args =~ m{^\S*/pingpong-worker$};
+		push @p, $pid if $s == $sid && $args =~ m{^\S*/\Q$prog\E$};
 	}
 	return \@p;
+}
+
+# The worker processes (children of multiwatch) of this stack.
+sub worker_pids { $_[0]->pids_of('pingpong-worker') }
+
+# CPU seconds (user + system) process $pid has used so far.
+sub cpu_seconds {
+	my ($class, $pid) = @_;
+	my $stat = slurp("/proc/$pid/stat");
+	$stat =~ s/^.*\) //s;	# past the command name, which may hold spaces
+	my @f = split ' ', $stat;
+	return ($f[11] + $f[12]) / POSIX::sysconf(POSIX::_SC_CLK_TCK());
 }
 
 sub get {
