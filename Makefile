@@ -24,7 +24,8 @@ override PP_CFLAGS = -std=c11 -D_GNU_SOURCE $(WARN) $(FORTIFY) \
 	   -Icommon -I$(BUILD) -I$(shell pg_config --includedir 2>/dev/null || echo /usr/include/postgresql)
 override PP_LDFLAGS = -pthread $(SANFLAGS)
 
-COMMON_SRC = common/log.c common/dotenv.c common/config.c common/fcgiserve.c
+COMMON_SRC = common/log.c common/dotenv.c common/config.c common/fcgiserve.c \
+	     common/smallfile.c common/counterfile.c
 WORKER_SRC = fcgi/main.c fcgi/routes.c fcgi/db.c fcgi/counter.c \
 	     fcgi/negotiate.c fcgi/sharedfile.c fcgi/metrics.c \
 	     fcgi/leadergate.c
@@ -34,11 +35,12 @@ COMMON_OBJ = $(COMMON_SRC:%.c=$(BUILD)/%.o)
 WORKER_OBJ = $(WORKER_SRC:%.c=$(BUILD)/%.o) $(BUILD)/sql.o
 
 AUTH_SRC = authproxy/main.c authproxy/credential.c authproxy/refresher.c \
-	   authproxy/tokenparse.c authproxy/upstream.c common/curlbody.c
+	   authproxy/tokenparse.c authproxy/upstream.c common/curlbody.c \
+	   common/jsonreply.c
 AUTH_OBJ = $(AUTH_SRC:%.c=$(BUILD)/%.o)
 AUTH_LIBS = -lfcgi -lcurl -ljansson -lm
 
-LOG_SRC	= logoutput/main.c logoutput/source.c common/curlbody.c
+LOG_SRC	= logoutput/main.c logoutput/source.c common/curlbody.c common/jsonreply.c
 LOG_OBJ = $(LOG_SRC:%.c=$(BUILD)/%.o)
 
 SUPERVISE_SRC = launcher/supervise.c launcher/logline.c
@@ -131,8 +133,8 @@ fuzz:
 	$(FUZZ_CC) -o build/fuzz/dotenv fuzz/fuzz_dotenv.c common/dotenv.c
 	$(FUZZ_CC) -o build/fuzz/accept fuzz/fuzz_accept.c fcgi/negotiate.c
 	$(FUZZ_CC) -o build/fuzz/token fuzz/fuzz_token.c authproxy/tokenparse.c -ljansson
-	$(FUZZ_CC) -o build/fuzz/counterfile fuzz/fuzz_counterfile.c logoutput/source.c common/curlbody.c \
-	    common/config.c common/dotenv.c common/log.c -lcurl -ljansson
+	$(FUZZ_CC) -o build/fuzz/counterfile fuzz/fuzz_counterfile.c common/counterfile.c \
+	    common/smallfile.c
 	@for f in dotenv accept token counterfile; do \
 	    mkdir -p build/fuzz/$$f.new; \
 	    echo "fuzz: $$f for $(FUZZ_SECONDS) s"; \

@@ -1,4 +1,5 @@
 /* credential.c: client secret, workload identity and IMDS token requests over libcurl. */
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -9,6 +10,7 @@
 
 #include "config.h"
 #include "curlbody.h"
+#include "smallfile.h"
 #include "credential.h"
 #include "pp_limits.h"
 
@@ -194,22 +196,21 @@ static int
 read_assertion(char *dst, size_t cap, struct fetch *out)
 {
 	const char *path = config_str(S_AZURE_FEDERATED_TOKEN_FILE);
-	FILE *fp = fopen(path, "re");
+	ssize_t got = smallfile_read(path, dst, cap);
 	size_t n;
 
-	if (fp == NULL) {
-		snprintf(out->reason, sizeof(out->reason),
-		    "cannot read AZURE_FEDERATED_TOKEN_FILE %s", path);
-		out->retryable = 1;
-		return -1;
-	}
-	n = fread(dst, 1, cap, fp);
-	fclose(fp);
-	if (n == cap) {
+	if (got == -1 && errno == EFBIG) {
 		snprintf(out->reason, sizeof(out->reason), "AZURE_FEDERATED_TOKEN_FILE %s "
 		    "is larger than %d bytes", path, PP_ASSERTION_MAX);
 		return -1;
 	}
+	if (got == -1) {
+		snprintf(out->reason, sizeof(out->reason),
+		    "cannot read AZURE_FEDERATED_TOKEN_FILE %s: %s", path, strerror(errno));
+		out->retryable = 1;
+		return -1;
+	}
+	n = (size_t)got;
 	while (n > 0 && (dst[n - 1] == '\n' || dst[n - 1] == '\r' || dst[n - 1] == ' '))
 		n--;
 	dst[n] = '\0';
@@ -233,7 +234,7 @@ build_workload_identity(CURL *c, struct request *r, struct fetch *out)
 		{ "client_assertion", r->assertion },
 	};
 
-	if (read_assertion(r->assertion, sizeof(r->assertion) - 1, out) == -1)
+	if (read_assertion(r->assertion, sizeof(r->assertion), out) == -1)
 		return -1;
 	return aad_post(c, r, CRED_WORKLOAD_IDENTITY, f, sizeof(f) / sizeof(f[0]), out);
 }

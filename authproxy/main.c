@@ -12,6 +12,7 @@
 #include "config.h"
 #include "credential.h"
 #include "fcgiserve.h"
+#include "jsonreply.h"
 #include "log.h"
 #include "pp_limits.h"
 #include "refresher.h"
@@ -42,19 +43,6 @@ header_value(char *dst, size_t cap, const char *src)
 	dst[i] = '\0';
 }
 
-static void
-reply_json(FCGX_Request *req, int status, json_t *body)
-{
-	char *s = json_dumps(body, JSON_COMPACT);
-
-	FCGX_FPrintF(req->out, "Status: %d %s\r\nContent-Type: application/json\r\n"
-	    "Cache-Control: no-store\r\n\r\n%s\n", status,
-	    status == 200 ? "OK" : status == 404 ? "Not Found" : "Service Unavailable",
-	    s != NULL ? s : "{}");
-	free(s);
-	json_decref(body);
-}
-
 /* The auth_request subrequest: 200 with the token in a header, or 401. */
 static void
 do_token(FCGX_Request *req)
@@ -82,13 +70,13 @@ do_health(FCGX_Request *req)
 	rfc3339(now, sizeof(now), t);
 	if (st.valid) {
 		rfc3339(exp, sizeof(exp), st.expires_at);
-		reply_json(req, 200, json_pack("{s:s, s:b, s:s, s:s, s:I, s:s}",
+		reply_json(req, 200, NULL, json_pack("{s:s, s:b, s:s, s:s, s:I, s:s}",
 		    "status", "healthy", "token_valid", 1, "credential", cred_name(st.kind),
 		    "expires_at", exp, "time_to_expiry_seconds", (json_int_t)(st.expires_at - t),
 		    "timestamp", now));
 		return;
 	}
-	reply_json(req, 503, json_pack("{s:s, s:b, s:s, s:s, s:s}",
+	reply_json(req, 503, NULL, json_pack("{s:s, s:b, s:s, s:s, s:s}",
 	    "status", "unhealthy", "token_valid", 0, "credential", cred_name(st.kind),
 	    "reason", st.reason, "timestamp", now));
 }
@@ -134,9 +122,9 @@ handle(FCGX_Request *req)
 	else if (strcmp(path, "/metrics") == 0)
 		do_metrics(req);
 	else if (strcmp(path, "/health/live") == 0)
-		reply_json(req, 200, json_pack("{s:s}", "status", "alive"));
+		reply_json(req, 200, NULL, json_pack("{s:s}", "status", "alive"));
 	else
-		reply_json(req, 404, json_pack("{s:s, s:s, s:s}", "status", "error",
+		reply_json(req, 404, NULL, json_pack("{s:s, s:s, s:s}", "status", "error",
 		    "errorType", "not_found", "error", "not found"));
 }
 

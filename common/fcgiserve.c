@@ -231,6 +231,24 @@ put_back(struct conn *c)
 	__atomic_sub_fetch(&inflight, 1, __ATOMIC_SEQ_CST);
 }
 
+const char *
+http_reason(int status)
+{
+	switch (status) {
+	case 200: return "OK";
+	case 400: return "Bad Request";
+	case 401: return "Unauthorized";
+	case 404: return "Not Found";
+	case 405: return "Method Not Allowed";
+	case 413: return "Content Too Large";
+	case 500: return "Internal Server Error";
+	case 502: return "Bad Gateway";
+	case 503: return "Service Unavailable";
+	case 504: return "Gateway Timeout";
+	}
+	return "Unknown";
+}
+
 void *
 fcgiserve_scratch(FCGX_Request *req)
 {

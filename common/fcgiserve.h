@@ -13,6 +13,9 @@ typedef void (*fcgi_handler)(FCGX_Request *);
  */
 typedef int (*fcgi_deferring_handler)(FCGX_Request *);
 
+/* The reason phrase of an HTTP status these programs send ("OK", ...). */
+const char *http_reason(int status);
+
 /* Ends a request a deferring handler kept (any thread, once). */
 void	fcgiserve_finish(FCGX_Request *req);
 

@@ -29,23 +29,27 @@ enum route {
 #define M_GET	0x01
 #define M_HEAD	0x02
 
+/* What answering a route takes. */
+enum work {
+	WORK_NOW,	/* answered by the request thread (dispatch) */
+	WORK_PONG,	/* a number from the database thread (JOB_PONG) */
+	WORK_READ,	/* the count from the database thread (JOB_READ) */
+};
+
 static const struct {
 	const char	*path;
 	unsigned	 methods;
 	const char	*allow;		/* the Allow header of a 405 */
+	enum m_route	 metric;	/* its label in pingpong_requests_total */
+	int		 counted;	/* 0: /metrics is not counted */
+	enum work	 work;
 } routes[ROUTE__MAX] = {
-	[ROUTE_PINGPONG] =	{ "/pingpong", M_GET, "GET" },
-	[ROUTE_ROOT] =		{ "/", M_GET, "GET" },
-	[ROUTE_PINGS] =		{ "/pings", M_GET | M_HEAD, "GET, HEAD" },
-	[ROUTE_HEALTH] =	{ "/health", M_GET | M_HEAD, "GET, HEAD" },
-	[ROUTE_READY] =		{ "/health/ready", M_GET | M_HEAD, "GET, HEAD" },
-	[ROUTE_METRICS] =	{ "/metrics", M_GET | M_HEAD, "GET, HEAD" },
-};
-
-/* The metrics label of each route; /metrics is never counted. */
-static const enum m_route route_metric[ROUTE__MAX] = {
-	[ROUTE_PINGPONG] = M_PINGPONG, [ROUTE_ROOT] = M_ROOT, [ROUTE_PINGS] = M_PINGS,
-	[ROUTE_HEALTH] = M_HEALTH, [ROUTE_READY] = M_READY, [ROUTE_METRICS] = M_OTHER,
+	[ROUTE_PINGPONG] =	{ "/pingpong", M_GET, "GET", M_PINGPONG, 1, WORK_PONG },
+	[ROUTE_ROOT] =		{ "/", M_GET, "GET", M_ROOT, 1, WORK_PONG },
+	[ROUTE_PINGS] =		{ "/pings", M_GET | M_HEAD, "GET, HEAD", M_PINGS, 1, WORK_READ },
+	[ROUTE_HEALTH] =	{ "/health", M_GET | M_HEAD, "GET, HEAD", M_HEALTH, 1, WORK_NOW },
+	[ROUTE_READY] =		{ "/health/ready", M_GET | M_HEAD, "GET, HEAD", M_READY, 1, WORK_READ },
+	[ROUTE_METRICS] =	{ "/metrics", M_GET | M_HEAD, "GET, HEAD", M_OTHER, 0, WORK_NOW },
 };
 
 #define METRICS_MAX	(64 * 1024)	/* bytes of /metrics text */
@@ -63,18 +67,6 @@ struct response {
 	size_t		 biglen;
 	char		 body[PP_BODY_MAX];
 };
-
-static const char *
-reason_phrase(int status)
-{
-	switch (status) {
-	case 200: return "OK";
-	case 404: return "Not Found";
-	case 405: return "Method Not Allowed";
-	case 503: return "Service Unavailable";
-	}
-	return "Internal Server Error";
-}
 
 static void
 json(struct response *res, int status, const char *fmt, ...)
@@ -270,7 +262,7 @@ respond(FCGX_Request *req, struct response *res, const struct timespec *t0)
 	const char *method = FCGX_GetParam("REQUEST_METHOD", req->envp);
 
 	FCGX_FPrintF(req->out, "Status: %d %s\r\nContent-Type: %s\r\n"
-	    "Cache-Control: no-store\r\n", res->status, reason_phrase(res->status),
+	    "Cache-Control: no-store\r\n", res->status, http_reason(res->status),
 	    res->ctype);
 	if (res->allow != NULL)
 		FCGX_FPrintF(req->out, "Allow: %s\r\n", res->allow);
@@ -284,8 +276,8 @@ respond(FCGX_Request *req, struct response *res, const struct timespec *t0)
 			FCGX_PutS(res->body, req->out);
 	}
 	free(res->big);
-	if (res->route != ROUTE_METRICS)
-		metrics_request(res->route < 0 ? M_OTHER : route_metric[res->route],
+	if (res->route < 0 || routes[res->route].counted)
+		metrics_request(res->route < 0 ? M_OTHER : routes[res->route].metric,
 		    res->status, seconds_since(t0));
 	*res = (struct response){ .status = 500, .ctype = "application/json" };
 }
@@ -309,12 +301,22 @@ db_done(struct job *j, enum db_status st, int64_t n, const char *why)
 
 	if (st == DB_OK)
 		db_ok();
-	if (p->route == ROUTE_PINGS)
-		pings_answer(&res, reqid, st, n, why);
-	else if (p->route == ROUTE_READY)
-		ready_answer(&res, reqid, st, why);
-	else
+	switch (p->route) {
+	case ROUTE_PINGPONG:
+	case ROUTE_ROOT:
 		pong_answer(&res, reqid, FCGX_GetParam("HTTP_ACCEPT", p->req->envp), st, n, why);
+		break;
+	case ROUTE_PINGS:
+		pings_answer(&res, reqid, st, n, why);
+		break;
+	case ROUTE_READY:
+		ready_answer(&res, reqid, st, why);
+		break;
+	case ROUTE_HEALTH:
+	case ROUTE_METRICS:
+	case ROUTE__MAX:
+		break;		/* never queued: the 500 res was made with */
+	}
 	respond(p->req, &res, &p->t0);
 	fcgiserve_finish(p->req);	/* p goes with it */
 }
@@ -332,18 +334,24 @@ routes_serve(FCGX_Request *req)
 	int r;
 
 	clock_gettime(CLOCK_MONOTONIC, &t0);
-	r = route_of(&res, req);
-	if (r == ROUTE_PINGPONG || r == ROUTE_ROOT || r == ROUTE_PINGS || r == ROUTE_READY) {
-		p = fcgiserve_scratch(req);
-		*p = (struct pending){ .req = req, .route = (enum route)r, .t0 = t0 };
-		p->job.kind = r == ROUTE_PINGS || r == ROUTE_READY ? JOB_READ : JOB_PONG;
-		p->job.deadline = db_request_deadline(db_now_ms());
-		p->job.done = db_done;
-		counter_submit(&p->job);
-		return 1;
+	if ((r = route_of(&res, req)) < 0) {
+		respond(req, &res, &t0);	/* the 404 or 405 */
+		return 0;
 	}
-	if (r >= 0)
+	switch (routes[r].work) {
+	case WORK_NOW:
 		dispatch(&res, (enum route)r);
-	respond(req, &res, &t0);
-	return 0;
+		respond(req, &res, &t0);
+		return 0;
+	case WORK_PONG:
+	case WORK_READ:
+		break;
+	}
+	p = fcgiserve_scratch(req);
+	*p = (struct pending){ .req = req, .route = (enum route)r, .t0 = t0 };
+	p->job.kind = routes[r].work == WORK_READ ? JOB_READ : JOB_PONG;
+	p->job.deadline = db_request_deadline(db_now_ms());
+	p->job.done = db_done;
+	counter_submit(&p->job);
+	return 1;
 }

@@ -11,10 +11,10 @@
 #include <unistd.h>
 
 #include "config.h"
+#include "counterfile.h"
 #include "log.h"
 #include "sharedfile.h"
 
-#define COUNTER_FILE	"ping_pong_counter.txt"
 #define LOCK_FILE	".ping_pong_counter.lock"
 
 static const char	*dir;
@@ -64,22 +64,18 @@ sharedfile_init(void)
 	}
 }
 
-/* Reads the count in the file; -1 when absent or unreadable. */
+/*
+ * The count in the file, read with the one strict parser (counterfile.c);
+ * -1 when absent, unreadable or not a count, which the next write then
+ * replaces (a torn or foreign file never stops the count going up).
+ */
 static int64_t
 read_current(void)
 {
-	char buf[32];
-	ssize_t n;
-	int fd;
+	char why[128];
+	int64_t n;
 
-	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1)
-		return -1;
-	n = read(fd, buf, sizeof(buf) - 1);
-	close(fd);
-	if (n <= 0)
-		return -1;
-	buf[n] = '\0';
-	return strtoll(buf, NULL, 10);
+	return counterfile_read(dir, &n, why, sizeof(why)) == 0 ? n : -1;
 }
 
 /* Writes count under the cross-process lock; 0 or -1 with errno. */

@@ -1,7 +1,7 @@
-/* fuzz_counterfile.c: libFuzzer harness for log-output's counter file reader (logoutput/source.c). */
+/* fuzz_counterfile.c: libFuzzer harness for the counter file's parser (common/counterfile.c). */
 #include <stdint.h>
 
-#include "source.h"
+#include "counterfile.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

@@ -15,6 +15,7 @@
 
 #include "config.h"
 #include "fcgiserve.h"
+#include "jsonreply.h"
 #include "log.h"
 #include "pp_limits.h"
 #include "source.h"
@@ -70,19 +71,6 @@ ticker(void *arg)
 }
 
 static void
-reply(FCGX_Request *req, int status, json_t *body)
-{
-	char *s = json_dumps(body, JSON_COMPACT);
-
-	FCGX_FPrintF(req->out, "Status: %d %s\r\nContent-Type: application/json\r\n"
-	    "Cache-Control: no-store\r\n\r\n%s\n", status, status == 200 ? "OK" :
-	    status == 404 ? "Not Found" : status == 405 ? "Method Not Allowed" :
-	    "Service Unavailable", s != NULL ? s : "{}");
-	free(s);
-	json_decref(body);
-}
-
-static void
 handle(FCGX_Request *req)
 {
 	const char *path = FCGX_GetParam("DOCUMENT_URI", req->envp);
@@ -95,26 +83,25 @@ handle(FCGX_Request *req)
 		path = "";
 	if (strcmp(path, "/") != 0 && strcmp(path, "/health") != 0 &&
 	    strcmp(path, "/health/ready") != 0) {
-		reply(req, 404, json_pack("{s:s}", "error", "not found"));
+		reply_json(req, 404, NULL, json_pack("{s:s}", "error", "not found"));
 		return;
 	}
 	if (method == NULL || (strcmp(method, "GET") != 0 && strcmp(method, "HEAD") != 0)) {
-		FCGX_FPrintF(req->out, "Allow: GET, HEAD\r\n");
-		reply(req, 405, json_pack("{s:s}", "error", "method not allowed"));
+		reply_json(req, 405, "Allow: GET, HEAD\r\n", json_pack("{s:s}", "error", "method not allowed"));
 		return;
 	}
 	if (strcmp(path, "/health") == 0) {
-		reply(req, 200, json_pack("{s:s}", "status", "ok"));
+		reply_json(req, 200, NULL, json_pack("{s:s}", "status", "ok"));
 		return;
 	}
 	ok = source_count(&n, why, sizeof(why)) == 0;
 	if (strcmp(path, "/health/ready") == 0) {
-		reply(req, ok ? 200 : 503, json_pack("{s:s, s:s}", "status",
+		reply_json(req, ok ? 200 : 503, NULL, json_pack("{s:s, s:s}", "status",
 		    ok ? "ready" : "not ready", "ping_pong", ok ? "reachable" : "unavailable"));
 		return;
 	}
 	now_rfc3339(stamp, sizeof(stamp));
-	reply(req, 200, json_pack("{s:s, s:s, s:s, s:o}", "timestamp", stamp,
+	reply_json(req, 200, NULL, json_pack("{s:s, s:s, s:s, s:o}", "timestamp", stamp,
 	    "string", uuid, "status", ok ? "ok" : "ping-pong unavailable",
 	    "ping_pong_count", ok ? json_integer(n) : json_null()));
 }

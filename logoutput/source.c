@@ -7,54 +7,11 @@
 #include <jansson.h>
 
 #include "config.h"
+#include "counterfile.h"
 #include "curlbody.h"
 #include "source.h"
 
 #define PINGS_MAX	4096	/* bytes of a /pings answer */
-
-int
-counter_text_parse(const char *buf, size_t len, int64_t *out)
-{
-	size_t i = 0;
-	int64_t n = 0;
-	int digits = 0;
-
-	while (i < len && buf[i] == ' ')
-		i++;
-	for (; i < len && buf[i] >= '0' && buf[i] <= '9'; i++, digits++) {
-		if (n > (INT64_MAX - (buf[i] - '0')) / 10)
-			return -1;
-		n = n * 10 + (buf[i] - '0');
-	}
-	while (i < len && (buf[i] == ' ' || buf[i] == '\n' || buf[i] == '\r'))
-		i++;
-	if (digits == 0 || i != len)
-		return -1;
-	*out = n;
-	return 0;
-}
-
-static int
-from_file(int64_t *out, char *why, size_t whylen)
-{
-	char path[4096], buf[64];
-	size_t n;
-	FILE *fp;
-
-	snprintf(path, sizeof(path), "%s/ping_pong_counter.txt",
-	    config_str(S_LOG_SHARED_VOLUME_PATH));
-	if ((fp = fopen(path, "re")) == NULL) {
-		snprintf(why, whylen, "%s: %s", path, strerror(errno));
-		return -1;
-	}
-	n = fread(buf, 1, sizeof(buf), fp);
-	fclose(fp);
-	if (n == sizeof(buf) || counter_text_parse(buf, n, out) == -1) {
-		snprintf(why, whylen, "%s: not a count", path);
-		return -1;
-	}
-	return 0;
-}
 
 static int
 from_http(int64_t *out, char *why, size_t whylen)
@@ -107,6 +64,6 @@ int
 source_count(int64_t *out, char *why, size_t whylen)
 {
 	if (*config_str(S_LOG_SHARED_VOLUME_PATH) != '\0')
-		return from_file(out, why, whylen);
+		return counterfile_read(config_str(S_LOG_SHARED_VOLUME_PATH), out, why, whylen);
 	return from_http(out, why, whylen);
 }

@@ -5,12 +5,6 @@
 #include <stddef.h>
 #include <stdint.h>
 
-/*
- * Parses the shared counter file's text: optional spaces, a non-negative
- * decimal count, optional spaces and newline, nothing else.  Returns 0 or
- * -1.  Pure, so it can be fuzzed.
- */
-int	counter_text_parse(const char *buf, size_t len, int64_t *out);
 
 /*
  * Reads the count: from <LOG_APP_SHARED_VOLUME_PATH>/ping_pong_counter.txt
