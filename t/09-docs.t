@@ -26,4 +26,14 @@ for my $name (sort keys %code) {
 }
 like(slurp("$PP::ROOT/README.md"), qr/make run.*make test/s, 'the README shows the two commands');
 
+# The architecture table names every C file, and the usage line every role.
+my $readme = slurp("$PP::ROOT/README.md");
+my %listed = map { $_ => 1 } $readme =~ /^\| `([\w\/]+\.c)` \|/mg;
+my @files = map { s{^\Q$PP::ROOT\E/}{}r } glob("$PP::ROOT/{common,fcgi,authproxy,logoutput,launcher}/*.c");
+ok(@files > 20, scalar(@files) . ' C files');
+is_deeply([grep { !$listed{$_} } @files], [], 'the README\'s architecture table lists every C file');
+my ($roles) = $src =~ /"PING_PONG_ROLE", T_CHOICE,.*"([\w|-]+)" \}/;
+ok($roles, "the launcher's roles (config.c): $roles");
+like($readme, qr/`bin\/pingpong \[\Q$roles\E\]`/, 'the README\'s usage line names every role');
+
 done_testing;
