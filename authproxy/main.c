@@ -19,7 +19,7 @@
 #include "upstream.h"
 #include "version.h"
 
-static time_t started;	/* process_start_time_seconds */
+static time_t started;	/* process_start_time_seconds; set before the threads, then read-only */
 
 static void
 rfc3339(char *dst, size_t cap, double t)

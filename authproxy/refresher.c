@@ -35,7 +35,7 @@ now_s(void)
 static void
 sleep_until(double when)
 {
-	static int warned;
+	static int warned;	/* the refresh thread only */
 	double left;
 	struct timespec ts;
 

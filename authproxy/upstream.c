@@ -17,7 +17,7 @@
 #include "upstream.h"
 
 static unsigned long	counts[PP_HTTP_STATUS_MAX];	/* by HTTP status; 0 = unparsable (atomic) */
-static int		sock = -1;
+static int		sock = -1;	/* set at start, then read by the reader thread only */
 
 static void *
 reader(void *arg)

@@ -142,7 +142,7 @@ arm(int fd, void *tag)
 static struct conn *
 accept_one(void)
 {
-	static int failing;
+	static int failing;	/* atomic: shared by the request threads */
 	struct timespec pause = { 0, 100 * 1000 * 1000 };
 	struct conn *c = conn_new();
 	int rc;
@@ -217,7 +217,7 @@ drain_stdin(FCGX_Request *req)
 static void
 put_back(struct conn *c)
 {
-	static int warned;
+	static int warned;	/* atomic: shared by every thread that finishes */
 
 	FCGX_Finish_r(&c->req);
 	if (c->req.ipcFd < 0)

@@ -37,7 +37,7 @@ struct gate {
 	pthread_mutex_t	lock;
 };
 
-static struct gate *g;
+static struct gate *g;	/* mapped once at start, then read-only; *g is the segment's lock */
 
 /* Initialises a new segment; the caller holds the file's flock. */
 static int

@@ -50,7 +50,7 @@ struct shm {
 	int32_t		workers[MAX_WORKERS];
 };
 
-static struct shm *m;
+static struct shm *m;	/* mapped once at start, then read-only; *m is relaxed atomics */
 
 #define ADD(field, n)	__atomic_add_fetch(&(field), (n), __ATOMIC_RELAXED)
 #define LOAD(field)	__atomic_load_n(&(field), __ATOMIC_RELAXED)

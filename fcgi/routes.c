@@ -90,9 +90,9 @@ json(struct response *res, int status, const char *fmt, ...)
  * would drown the log. The recovery is logged once too.
  */
 static pthread_mutex_t	 report_lock = PTHREAD_MUTEX_INITIALIZER;
-static char		 last_why[256];
-static int		 failing;
-static unsigned long	 repeats;
+static char		 last_why[256];	/* report_lock */
+static int		 failing;	/* report_lock to write; read atomically without it */
+static unsigned long	 repeats;	/* report_lock */
 
 static void
 db_failed(const char *reqid, const char *why)

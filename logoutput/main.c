@@ -20,7 +20,7 @@
 #include "pp_limits.h"
 #include "source.h"
 
-static char uuid[37];	/* made once at start */
+static char uuid[37];	/* made once at start, before the threads; then read-only */
 
 /* A version 4 UUID from the kernel's random source. */
 static void
