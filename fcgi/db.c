@@ -11,6 +11,7 @@
 
 #include "config.h"
 #include "db.h"
+#include "dbhosts.h"
 #include "log.h"
 #include "metrics.h"
 #include "sql.h"
@@ -107,9 +108,11 @@ db_init(void)
 	 * Host and port may be lists (validated in config.c): libpq tries the
 	 * hosts in order and, with read-write, skips a standby or a read-only
 	 * server, so after a failover the next connection finds the new primary.
+	 * dbhosts.c rewrites the lists in place when a host hangs.
 	 */
-	KV("host", config_str(S_DB_HOST));
-	KV("port", config_str(S_DB_PORT));
+	dbhosts_init(config_str(S_DB_HOST), config_str(S_DB_PORT));
+	KV("host", dbhosts_hosts());
+	KV("port", dbhosts_ports());
 	KV("target_session_attrs", "read-write");
 	KV("dbname", config_str(S_DB_NAME));
 	KV("user", config_str(S_DB_USER));
@@ -309,8 +312,11 @@ connect_within(int64_t deadline, char *why, size_t whylen)
 			return -1;
 		}
 		if (wait_socket(deadline, st == PGRES_POLLING_WRITING ? POLLOUT : POLLIN) == -1) {
-			snprintf(why, whylen, "connect: no answer within %ld s",
-			    config_int(S_DB_CONNECT_TIMEOUT));
+			int moved = dbhosts_skip(PQhost(conn), PQport(conn));
+
+			snprintf(why, whylen, "connect: no answer from %s port %s within %ld s%s",
+			    PQhost(conn), PQport(conn), config_int(S_DB_CONNECT_TIMEOUT),
+			    moved ? "; the next attempt starts with the host after it" : "");
 			return -1;
 		}
 		st = PQconnectPoll(conn);

@@ -114,15 +114,6 @@ my $pp = PP->new(env => { PING_PONG_DB_PASSWORD => $secret, PING_PONG_DB_PASSWOR
     PING_PONG_LOG_LEVEL => 'DEBUG', PING_PONG_ACCESS_LOG => 'on' });
 is($pp->get('/pingpong')->{status}, 200, 'the stack serves with a password file');
 
-# A host list: the first host refuses connections, the worker goes on to the
-# next one (a socket directory), as libpq does; read-write is asked for.
-{
-	my $hl = PP->new(env => { PING_PONG_DB_HOST => '127.0.0.1,' . $pp->pgdir,
-	    PING_PONG_DB_PORT => PP::free_port() . ',' . $pp->pg_port }, db => 0);
-	my $r = $hl->get('/pingpong');
-	is($r->{status}, 200, 'a host list whose first host is down: the next one serves') or diag $hl->log;
-	$hl->stop;
-}
 $pp->pg_stop('immediate');
 is($pp->get('/pingpong')->{status}, 503, 'database down: 503');
 $pp->pg_start;
