@@ -2,7 +2,7 @@
 # refuses is passed over by libpq at once; a host that accepts the TCP
 # connection and then says nothing (a frozen or half-dead server) costs one
 # connect timeout, after which the worker starts with the next host and
-# stays there. Standbys are passed over too (t/43-patroni.t).
+# stays there. Standbys are passed over too (t/48-patroni.t).
 use strict;
 use warnings;
 use lib 't/lib';

@@ -278,7 +278,7 @@ sub heal {
 # few seconds more for promotion on a loaded machine.
 sub failover_bound { $TIMING{ttl} + $TIMING{loop_wait} + $TIMING{retry_timeout} + 5 }
 
-# The faults for Faults::under_load (t/43, make soak): each causes one and
+# The faults for Faults::under_load (t/48, make soak): each causes one and
 # returns when a new leader takes writes.
 our %SCENARIO = (
 	'patroni switchover' => sub { $_[0]->switchover },
