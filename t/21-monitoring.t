@@ -43,6 +43,8 @@ my $dash = decode_json(slurp("$mon/ping-pong-dashboard.json"));
 my @targets = map { my $p = $_; map { [$p->{title}, $_->{expr}] } @{ $p->{targets} } } @{ $dash->{panels} };
 ok(@targets >= 10, scalar(@targets) . ' panel queries');
 my $prom = Prom->new(rules => ["$mon/pingpong.rules.yml"]);
+($rc, $out) = Prom::promtool(undef, 'check', 'config', $prom->dir . '/prometheus.yml');
+is($rc, 0, 'promtool check config accepts scrape-config.yml\'s job (discovery from a file)') or diag $out;
 my ($pp) = AuthStack::start(cred => 'client_secret', role => 'all', prometheus => $prom->url);
 my $pod = 'ping-pong-app-6d9f7c8b5-x7k2p';
 my $ro = LoadFile("$PP::ROOT/manifests/ping-pong/ping-pong-rollout.yaml");
@@ -78,5 +80,16 @@ is(scalar @loaded, scalar @rules, 'Prometheus loaded every rule');
 ok(PP::wait_until(10, sub {
 	@loaded = map { @{ $_->{rules} } } @{ decode_json(HTTP::Tiny->new->get($prom->url('/api/v1/rules'))->{content})->{data}{groups} };
 	!grep { $_->{health} ne 'ok' } @loaded }), 'and every one evaluates healthy') or diag explain [grep { $_->{health} ne 'ok' } @loaded];
+
+# On real series: the database gone, PingPongDatabaseDown is pending at
+# once (and would fire after its minute: the unit tests show that part).
+ok(!grep({ $_->{metric}{alertname} eq 'PingPongDatabaseDown' } @{ $prom->query('ALERTS')->{data}{result} }),
+    'with the database up, PingPongDatabaseDown is silent');
+$pp->pg_stop('immediate');
+ok(PP::wait_until(30, sub {
+	grep { $_->{metric}{alertname} eq 'PingPongDatabaseDown' && $_->{metric}{pod} eq $pod }
+	    @{ ($prom->query('ALERTS') || {})->{data}{result} || [] } }), 'the database stopped: PingPongDatabaseDown is pending');
+ok(!grep({ $_->{metric}{alertname} =~ /^PingPongAuthProxy/ } @{ $prom->query('ALERTS')->{data}{result} }),
+    'while the auth proxy, holding its token, raises nothing');
 
 done_testing;

@@ -7,8 +7,8 @@
 # __meta_kubernetes_* labels Kubernetes service discovery (role: pod) would
 # give the Rollout's pod template (its annotations, containers and named
 # ports; one target per declared port), and go through the relabelling of
-# the pod-annotation job of ama-metrics (Prometheus' example
-# kubernetes-pods job), which adds namespace, pod and container.  Only the
+# manifests/monitoring/scrape-config.yml (the pod-annotation job, as
+# ama-metrics runs it), which adds namespace, pod and container.  Only the
 # addresses are the test's: a containerPort (3000, 8080) maps to the port
 # the test's stack listens on.
 #
@@ -24,6 +24,7 @@ use HTTP::Tiny;
 use IO::Socket::INET;
 use JSON::PP;
 use POSIX qw(setsid);
+use YAML::XS ();
 use Time::HiRes qw(time sleep);
 use PP qw(free_port wait_until slurp);
 
@@ -50,17 +51,16 @@ sub check_metrics {
 	return $rc == 0 && $out eq '' ? '' : "exit $rc: $out";
 }
 
-# The relabelling of the pod-annotation scrape job.
-my @POD_RELABEL = (
-	{ source_labels => ['__meta_kubernetes_pod_annotation_prometheus_io_scrape'], action => 'keep', regex => 'true' },
-	{ source_labels => ['__meta_kubernetes_pod_annotation_prometheus_io_scheme'], action => 'replace', regex => '(https?)', target_label => '__scheme__' },
-	{ source_labels => ['__meta_kubernetes_pod_annotation_prometheus_io_path'], action => 'replace', regex => '(.+)', target_label => '__metrics_path__' },
-	{ source_labels => ['__address__', '__meta_kubernetes_pod_annotation_prometheus_io_port'], action => 'replace',
-	  regex => '([^:]+)(?::\d+)?;(\d+)', replacement => '$1:$2', target_label => '__address__' },
-	{ source_labels => ['__meta_kubernetes_namespace'], action => 'replace', target_label => 'namespace' },
-	{ source_labels => ['__meta_kubernetes_pod_name'], action => 'replace', target_label => 'pod' },
-	{ source_labels => ['__meta_kubernetes_pod_container_name'], action => 'replace', target_label => 'container' },
-);
+# The job the pods are scraped by, from manifests/monitoring/scrape-config.yml
+# with Kubernetes discovery swapped for a file the test writes.
+sub pod_job {
+	my ($dir) = @_;
+	my ($job) = grep { $_->{job_name} eq 'kubernetes-pods' }
+	    @{ YAML::XS::LoadFile("$PP::ROOT/manifests/monitoring/scrape-config.yml")->{scrape_configs} };
+	delete $job->{kubernetes_sd_configs} or die 'scrape-config.yml: kubernetes-pods has no kubernetes_sd_configs';
+	$job->{file_sd_configs} = [{ files => ["$dir/pods.json"] }];
+	return $job;
+}
 
 # Prom->new(rules => [files]): starts Prometheus and waits until it is ready.
 sub new {
@@ -74,8 +74,7 @@ sub new {
 		global => { scrape_interval => '1s', scrape_timeout => '1s', evaluation_interval => '1s' },
 		rule_files => $o{rules} || [],
 		scrape_configs => [
-			{ job_name => 'kubernetes-pods', file_sd_configs => [{ files => ["$dir/pods.json"] }],
-			  relabel_configs => \@POD_RELABEL },
+			pod_job($dir),
 			# The kubelet's cAdvisor: its series carry namespace, pod and container themselves.
 			{ job_name => 'kubelet-cadvisor', honor_labels => JSON::PP::true, metrics_path => '/metrics/cadvisor',
 			  file_sd_configs => [{ files => ["$dir/cadvisor.json"] }] },
