@@ -100,11 +100,18 @@ run(struct job *batch)
 	}
 	answer(expired, DB_UNAVAILABLE, 0, 0, "");
 	if (k > 0) {
-		/* At the gate's deadline (another worker's statement hung), no number was used. */
-		if ((gate = leadergate_enter(deadline)) != -1)
+		/*
+		 * Connected first, outside the gate: a reconnect that hangs
+		 * (until the deadline) holds this worker only.  At the gate's
+		 * deadline no number was used.
+		 */
+		if ((st = db_connect(deadline, why, sizeof(why))) == DB_OK &&
+		    (gate = leadergate_enter(deadline)) != -1) {
 			st = db_increment(k, deadline, &after, why, sizeof(why));
-		if (gate == 1)
-			leadergate_leave();
+			if (gate == 1)
+				leadergate_leave();
+		} else if (st == DB_OK)
+			st = DB_UNAVAILABLE;
 		if (st == DB_OK) {
 			metrics_batch(k);
 			metrics_counter(after);

@@ -14,6 +14,7 @@
 #include "dbhosts.h"
 #include "log.h"
 #include "metrics.h"
+#include "resolve.h"
 #include "sql.h"
 
 /*
@@ -41,17 +42,19 @@ struct stmt {
 	char		 name[32];
 };
 
+/* Named once at start (db_init), then read-only. */
 static struct stmt	 increment = { .sql = sql_increment }, reader = { .sql = sql_read };
 
 static pthread_mutex_t db_lock = PTHREAD_MUTEX_INITIALIZER;
-static PGconn	*conn;
-static int64_t	 last_attempt_ms = -1000000;
-static unsigned long connects;
-static int	 lost;		/* a connection failed or was lost since the last one */
-static int	 named;		/* send named prepared statements */
-static int	 cancelling;	/* a cancel request is on its way */
-static char	 durability[256];	/* what was last said about it */
+static PGconn	*conn;			/* db_lock */
+static int64_t	 last_attempt_ms = -1000000;	/* db_lock */
+static unsigned long connects;		/* atomic: read by any thread */
+static int	 lost;		/* db_lock: a connection failed or was lost since the last one */
+static int	 named;		/* atomic: send named prepared statements */
+static int	 cancelling;	/* atomic: a cancel request is on its way (its thread clears it) */
+static char	 durability[256];	/* db_lock: what was last said about it */
 
+/* Set at start (db_init), then read-only; vals[0..2] db_lock (connect_within). */
 static char	 connect_timeout[8];
 static const char *keys[20], *vals[20];
 
@@ -111,8 +114,9 @@ db_init(void)
 	 * dbhosts.c rewrites the lists in place when a host hangs.
 	 */
 	dbhosts_init(config_str(S_DB_HOST), config_str(S_DB_PORT));
-	KV("host", dbhosts_hosts());
-	KV("port", dbhosts_ports());
+	KV("host", NULL);	/* the first three: connect_within() fills them in */
+	KV("hostaddr", NULL);
+	KV("port", NULL);
 	KV("target_session_attrs", "read-write");
 	KV("dbname", config_str(S_DB_NAME));
 	KV("user", config_str(S_DB_USER));
@@ -296,8 +300,15 @@ timeout:
 static int
 connect_within(int64_t deadline, char *why, size_t whylen)
 {
+	static struct resolved to;	/* db_lock; large, so not on the stack */
 	PostgresPollingStatusType st = PGRES_POLLING_WRITING;
 
+	if (resolve_hosts(dbhosts_hosts(), dbhosts_ports(), (int)config_int(S_DB_HOST),
+	    deadline, &to, why, whylen) == -1)
+		return -1;
+	vals[0] = to.host;
+	vals[1] = to.addrs > 0 ? to.hostaddr : NULL;
+	vals[2] = to.port;
 	if ((conn = PQconnectStartParams(keys, vals, 0)) == NULL) {
 		snprintf(why, whylen, "connect: out of memory");
 		return -1;
@@ -374,7 +385,7 @@ setup(int sent, int64_t deadline, const char *what, PGresult **kept, char *why,
 	return o == DONE ? 0 : -1;
 }
 
-/* Connects (behind the gate), applies the schema, prepares statements. */
+/* Connects, applies the schema, prepares statements (outside the leader gate). */
 static enum db_status
 ensure(int64_t deadline, char *why, size_t whylen)
 {
@@ -492,6 +503,17 @@ out:
 		drop();
 	} else
 		metrics_db_up(1);
+	return st;
+}
+
+enum db_status
+db_connect(int64_t deadline, char *why, size_t whylen)
+{
+	enum db_status st;
+
+	pthread_mutex_lock(&db_lock);
+	st = ensure(deadline, why, whylen);
+	pthread_mutex_unlock(&db_lock);
 	return st;
 }
 

@@ -30,6 +30,9 @@ int64_t	db_request_deadline(int64_t arrival_ms);
  * (never a password).
  */
 
+/* Connects when not connected (then the schema, the statements); the calls below do too. */
+enum db_status	db_connect(int64_t deadline, char *why, size_t whylen);
+
 /* Adds k to the counter, durably; *after is the committed new value. */
 enum db_status	db_increment(int64_t k, int64_t deadline, int64_t *after, char *why,
 		    size_t whylen);

@@ -9,10 +9,11 @@ void	leadergate_init(void);
 
 /*
  * Waits until no other worker's leader is in the database, or until the
- * deadline (db_now_ms() clock).  Called by the worker's database thread
- * only.  Returns 1 when the gate is held (give it
- * back with leadergate_leave), 0 when there is no gate to hold, -1 at the
- * deadline.
+ * deadline (db_now_ms() clock), but no longer than a second: a leader
+ * that hangs is then passed by.  Called by the worker's database thread
+ * only.  Returns 1 when the gate is held (give it back with
+ * leadergate_leave), 0 when going without it (no gate, or its holder
+ * hangs), -1 at the deadline.
  */
 int	leadergate_enter(int64_t deadline);
 void	leadergate_leave(void);
