@@ -28,7 +28,7 @@ COMMON_SRC = common/log.c common/dotenv.c common/config.c common/fcgiserve.c \
 	     common/smallfile.c common/counterfile.c
 WORKER_SRC = fcgi/main.c fcgi/routes.c fcgi/db.c fcgi/counter.c \
 	     fcgi/negotiate.c fcgi/sharedfile.c fcgi/metrics.c \
-	     fcgi/leadergate.c fcgi/dbhosts.c fcgi/resolve.c
+	     fcgi/leadergate.c fcgi/dbhosts.c fcgi/resolve.c fcgi/guard.c
 WORKER_LIBS = -lfcgi -lpq
 
 COMMON_OBJ = $(COMMON_SRC:%.c=$(BUILD)/%.o)

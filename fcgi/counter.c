@@ -6,6 +6,7 @@
 
 #include "config.h"
 #include "counter.h"
+#include "guard.h"
 #include "leadergate.h"
 #include "log.h"
 #include "metrics.h"
@@ -78,7 +79,7 @@ run(struct job *batch)
 {
 	struct job *j, *next, *expired = NULL, *pongs = NULL, *reads = NULL;
 	struct job **et = &expired, **pt = &pongs, **rt = &reads;
-	int64_t now = db_now_ms(), k = 0, deadline = INT64_MAX, after = 0;
+	int64_t now = db_now_ms(), k = 0, deadline = INT64_MAX, after = 0, mark;
 	enum db_status st = DB_UNAVAILABLE;
 	char why[256] = "";
 	int gate;
@@ -99,6 +100,11 @@ run(struct job *batch)
 			APPEND(rt, j);
 	}
 	answer(expired, DB_UNAVAILABLE, 0, 0, "");
+	if (guard_tripped()) {	/* the counter went back: nothing more until a restart */
+		answer(pongs, DB_WENT_BACK, 0, 0, "");
+		answer(reads, DB_WENT_BACK, 0, 0, "");
+		return;
+	}
 	if (k > 0) {
 		/*
 		 * Connected first, outside the gate: a reconnect that hangs
@@ -107,9 +113,12 @@ run(struct job *batch)
 		 */
 		if ((st = db_connect(deadline, why, sizeof(why))) == DB_OK &&
 		    (gate = leadergate_enter(deadline)) != -1) {
+			mark = guard_next();
 			st = db_increment(k, deadline, &after, why, sizeof(why));
 			if (gate == 1)
 				leadergate_leave();
+			if (st == DB_OK && guard_check(mark, after - k, after) == -1)
+				st = DB_WENT_BACK;
 		} else if (st == DB_OK)
 			st = DB_UNAVAILABLE;
 		if (st == DB_OK) {
@@ -121,8 +130,13 @@ run(struct job *batch)
 	}
 	if (reads != NULL) {
 		/* The count just committed is as fresh as a read. */
-		if (k == 0 || st != DB_OK)
+		if (k == 0 || st != DB_OK) {
+			mark = guard_next();
 			st = db_read(deadline, &after, why, sizeof(why));
+			/* A count below what was handed out is the counter going back too. */
+			if (st == DB_OK && guard_check(mark, after, after) == -1)
+				st = DB_WENT_BACK;
+		}
 		answer(reads, st, after, 0, why);
 	}
 }

@@ -9,6 +9,7 @@ enum db_status {
 	DB_OK = 0,
 	DB_UNAVAILABLE,	/* no connection and no new failure: the retry gate is closed */
 	DB_FAILED,	/* an attempt or query failed just now; reason filled */
+	DB_WENT_BACK,	/* the counter went back: refused by the guard (guard.h), which said so */
 };
 
 /* Builds the connection parameters from the settings; call once at start. */

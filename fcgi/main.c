@@ -9,6 +9,7 @@
 #include "counter.h"
 #include "db.h"
 #include "fcgiserve.h"
+#include "guard.h"
 #include "log.h"
 #include "metrics.h"
 #include "routes.h"
@@ -27,6 +28,7 @@ main(int argc, char *argv[])
 	 */
 	mallopt(M_ARENA_MAX, 1);
 	metrics_open();
+	guard_open();
 	db_init();
 	counter_init();
 	sharedfile_init();

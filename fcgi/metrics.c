@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "config.h"
+#include "guard.h"
 #include "log.h"
 #include "metrics.h"
 #include "version.h"
@@ -279,6 +280,8 @@ metrics_render(char *buf, size_t cap)
 	put(&o, "pingpong_db_up %llu\n", (unsigned long long)LOAD(m->db_up));
 	family(&o, "pingpong_committed_pongs", "gauge", "The largest committed count the workers have seen: pongs handed out in all.");
 	put(&o, "pingpong_committed_pongs %lld\n", (long long)LOAD(m->counter_value));
+	family(&o, "pingpong_guard_tripped", "gauge", "1 once the database answered a number already handed out (the count went back): every pong is refused until the service restarts.");
+	put(&o, "pingpong_guard_tripped %d\n", guard_tripped());
 	family(&o, "pingpong_increment_batch_size", "histogram", "Pongs served by one UPDATE statement.");
 	histogram(&o, "pingpong_increment_batch_size", "", m->batch_bucket, batch_le,
 	    NBATCH, (double)LOAD(m->batch_sum));

@@ -130,6 +130,11 @@ static void
 db_down(struct response *res, const char *reqid, enum db_status st,
     const char *why)
 {
+	if (st == DB_WENT_BACK) {	/* until an operator acts: no Retry-After */
+		json(res, 503, "{\"error\": \"the counter went back: no number is handed "
+		    "out twice\"}\n");
+		return;
+	}
 	if (st == DB_FAILED)
 		db_failed(reqid, why);
 	json(res, 503, "{\"error\": \"database unavailable\"}\n");
@@ -170,6 +175,11 @@ ready_answer(struct response *res, const char *reqid, enum db_status st, const c
 {
 	if (st == DB_OK) {
 		json(res, 200, "{\"status\": \"ready\", \"database\": \"connected\"}\n");
+		return;
+	}
+	if (st == DB_WENT_BACK) {
+		json(res, 503, "{\"status\": \"not ready\", \"database\": \"connected\", "
+		    "\"counter\": \"went back\"}\n");
 		return;
 	}
 	if (st == DB_FAILED)

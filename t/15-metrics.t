@@ -24,7 +24,7 @@ ok(@$bad >= 2, 'the parser rejects a missing TYPE and unquoted labels: ' . scala
 my ($m0, $r) = scrape($pp);
 is($r->{headers}{'content-type'}, 'text/plain; version=0.0.4; charset=utf-8', 'text/plain; version=0.0.4');
 for my $name (qw(pingpong_requests_total pingpong_request_duration_seconds pingpong_db_reconnects_total pingpong_db_errors_total
-    pingpong_db_up pingpong_committed_pongs pingpong_increment_batch_size pingpong_workers pingpong_build_info process_start_time_seconds)) {
+    pingpong_db_up pingpong_committed_pongs pingpong_guard_tripped pingpong_increment_batch_size pingpong_workers pingpong_build_info process_start_time_seconds)) {
 	like($r->{content}, qr/^# TYPE $name /m, "$name is exposed");
 }
 my $ok = 'pingpong_requests_total{route="/pingpong",code="200"}';
