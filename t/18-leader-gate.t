@@ -43,20 +43,21 @@ cmp_ok($waited // 0, '>=', 250, "the holder, wanting it back at once, waited for
 
 # Samples pg_stat_activity 60 times, 50 ms apart, while 16 clients load a
 # 2-worker pool: how many samples saw a pingpong backend waiting for a
-# lock.  One query in one session (the snapshot cleared before each
-# sample), so that a loaded machine slows the sampling no more than the
-# service: one psql per sample took up to a second each at a load of 17.
+# lock.  One psql, one session, the statistics snapshot cleared before
+# each sample, so that a loaded machine slows the sampling no more than
+# the service: one psql per sample took up to a second each at a load of
+# 17.
 sub lock_waits {
 	my ($group) = @_;
 	my $pp = PP->new(role => 'app', env => { PING_PONG_WORKERS => 2, PING_PONG_GROUP_INCREMENTS => $group });
 	$pp->load(clients => 4, requests => 20);	# both workers connected
-	my ($samples, $waits) = (0, 0);
+	my $sample = q{SELECT count(*) FROM pg_stat_activity WHERE application_name = 'pingpong' AND wait_event_type = 'Lock';
+	    SELECT pg_stat_clear_snapshot(), pg_sleep(0.05);};
+	my @counts;
 	my $r = Faults::under_load($pp, clients => 16, seconds => 4, fault => sub {
-		($samples, $waits) = split /\|/, $pp->psql(q{SELECT count(*), count(*) FILTER (WHERE waits > 0) FROM (
-		    SELECT pg_stat_clear_snapshot(), pg_sleep(0.05), (SELECT count(*) FROM pg_stat_activity
-		        WHERE application_name = 'pingpong' AND wait_event_type = 'Lock') AS waits
-		    FROM generate_series(1, 60)) s});
+		@counts = grep { /^\d+$/ } split /\n/, $pp->psql($sample x 60);
 	});
+	my ($samples, $waits) = (scalar @counts, scalar grep { $_ > 0 } @counts);
 	Faults::check($r, "group increments $group, 2 workers");
 	$pp->teardown;
 	return ($samples, $waits);
