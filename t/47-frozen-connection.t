@@ -74,4 +74,18 @@ is_deeply($pp->{leftover}, [], 'and left nothing behind');
 waitpid($kid, 0);
 $proxy->stop;
 
+# Host names are resolved by the worker within the deadline, and libpq gets
+# the addresses: a name that does not resolve is skipped, the next is used.
+my %via = (PING_PONG_DB_PORT => $pp->pg_port, PING_PONG_DB_CONNECT_TIMEOUT => $connect_s,
+    PING_PONG_DB_STATEMENT_TIMEOUT => $statement_ms, PING_PONG_WORKERS => 1);
+my $named = PP->new(role => 'app', db => 0, env => { %via, PING_PONG_DB_HOST => 'pingpong-no-such-host.invalid,localhost' });
+like($named->get('/pingpong')->{content}, qr/^pong \d+$/, 'an unknown name is skipped, localhost is resolved and used');
+$named->teardown;
+my $unknown = PP->new(role => 'app', db => 0, env => { %via, PING_PONG_DB_HOST => 'pingpong-no-such-host.invalid' });
+$t0 = time;
+my $res = $unknown->get('/pingpong');
+cmp_ok(time - $t0, '<=', $deadline + $slack, 'a name that does not resolve: an answer within the deadline');
+is($res->{status}, 503, 'and it is 503');
+like($unknown->log, qr/database: name resolution: pingpong-no-such-host\.invalid: /, 'the failed lookup is logged');
+
 done_testing;
