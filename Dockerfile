@@ -15,6 +15,7 @@ COPY common ./common
 COPY fcgi ./fcgi
 COPY authproxy ./authproxy
 COPY logoutput ./logoutput
+COPY launcher ./launcher
 COPY sql ./sql
 RUN make all BUILD=build
 
@@ -27,7 +28,7 @@ RUN apt-get update \
  && mkdir -p /run/pingpong \
  && chown pingpong:pingpong /run/pingpong
 COPY --from=build /src/build/pingpong-worker /src/build/pingpong-authproxy /src/build/pingpong-logoutput \
-     /src/build/pp_limits.env /usr/local/lib/pingpong/
+     /src/build/pp_limits.env /src/build/pingpong-supervise /usr/local/lib/pingpong/
 COPY bin/pingpong bin/pingpong-healthcheck /usr/local/bin/
 COPY nginx /usr/local/share/pingpong/nginx
 ENV PP_LIBEXEC=/usr/local/lib/pingpong \

@@ -25,7 +25,7 @@ override PP_CFLAGS = -std=c11 -D_GNU_SOURCE $(WARN) $(FORTIFY) \
 override PP_LDFLAGS = -pthread $(SANFLAGS)
 
 COMMON_SRC = common/log.c common/dotenv.c common/config.c common/fcgiserve.c \
-	     common/smallfile.c common/counterfile.c
+	     common/smallfile.c common/counterfile.c common/privdrop.c common/safefile.c
 WORKER_SRC = fcgi/main.c fcgi/routes.c fcgi/db.c fcgi/counter.c \
 	     fcgi/negotiate.c fcgi/sharedfile.c fcgi/metrics.c \
 	     fcgi/leadergate.c fcgi/dbhosts.c fcgi/resolve.c fcgi/guard.c
@@ -49,7 +49,7 @@ SUPERVISE_OBJ = $(SUPERVISE_SRC:%.c=$(BUILD)/%.o)
 PROGS	= $(BUILD)/pingpong-worker $(BUILD)/pingpong-authproxy $(BUILD)/pingpong-logoutput \
 	  $(BUILD)/pingpong-supervise $(BUILD)/pp_limits.env
 
-.PHONY: all deps run test bench fuzz valgrind soak image-test clean
+.PHONY: all deps run reset test bench fuzz valgrind soak image-test clean
 all: $(PROGS)
 
 deps:
@@ -87,7 +87,7 @@ $(BUILD)/pingpong-logoutput: $(LOG_OBJ) $(COMMON_OBJ)
 	$(CC) $(PP_LDFLAGS) $(LDFLAGS) -o $@ $^ -lfcgi -lcurl -ljansson
 
 $(BUILD)/pingpong-supervise: $(SUPERVISE_OBJ) $(BUILD)/common/log.o \
-    $(BUILD)/common/dotenv.o $(BUILD)/common/config.o
+    $(BUILD)/common/dotenv.o $(BUILD)/common/config.o $(BUILD)/common/privdrop.o
 	$(CC) $(PP_LDFLAGS) $(LDFLAGS) -o $@ $^
 
 # The service in the foreground; a private PostgreSQL under ./var/ unless
@@ -96,9 +96,18 @@ run: deps
 	@$(MAKE) --no-print-directory all
 	exec tools/run
 
+# Forgets make run's private database (./var/pg): the count starts again
+# at 0.  Refused while a stack runs on ./var; no question asked otherwise.
+reset:
+	@if [ -e var/lock ] && ! flock -n var/lock true; then \
+	    echo "make reset: a stack is running on ./var: stop it first" >&2; exit 1; fi
+	tools/pg stop ./var/pg
+	rm -rf var/pg
+
 # Test helpers in C (t/c/), built into $(BUILD)/t/.
 $(BUILD)/t/gate-check: $(BUILD)/t/c/gate-check.o $(BUILD)/fcgi/leadergate.o \
-    $(BUILD)/common/config.o $(BUILD)/common/dotenv.o $(BUILD)/common/log.o
+    $(BUILD)/common/config.o $(BUILD)/common/dotenv.o $(BUILD)/common/log.o \
+    $(BUILD)/common/safefile.o
 	@mkdir -p $(@D)
 	$(CC) $(PP_LDFLAGS) $(LDFLAGS) -o $@ $^
 
@@ -126,7 +135,7 @@ soak: deps
 # libFuzzer harnesses for every parser of outside input, each for
 # FUZZ_SECONDS on the committed corpus (new finds go to build/fuzz/).
 FUZZ_SECONDS ?= 20
-FUZZ_CC = clang -std=c11 -D_GNU_SOURCE -g -O1 -fsanitize=fuzzer,address,undefined -Icommon -Ifcgi -Iauthproxy -Ilogoutput -Ilauncher
+FUZZ_CC = clang -std=c11 -D_GNU_SOURCE -g -O1 -fsanitize=fuzzer,address,undefined -Icommon -Ifcgi -Iauthproxy -Ilogoutput
 fuzz:
 	@tools/deps build fuzz
 	@mkdir -p build/fuzz

@@ -15,6 +15,7 @@
 #include "fcgiserve.h"
 #include "log.h"
 #include "pp_limits.h"
+#include "privdrop.h"
 
 /*
  * nginx keeps its FastCGI connections open between requests
@@ -54,12 +55,18 @@ static sigset_t		stop_signals;	/* likewise */
 int
 fcgiserve_start(int argc, char *argv[], unsigned owners, const char *component)
 {
+	char why[256];
 	int rc;
 
+	if (stdio_open() == -1)		/* before any file: none may become stderr */
+		return 1;
 	if ((rc = config_main(argc, argv, owners)) != -1)
 		return rc;
 	log_init(component, (enum log_level)config_int(S_LOG_LEVEL),
 	    (enum log_format)config_int(S_LOG_FORMAT));
+	/* Settings and secret files are read; as root, nothing else needs it. */
+	if (privdrop(config_str(S_USER), why, sizeof(why)) == -1)
+		fatal("%s", why);
 	sigemptyset(&stop_signals);
 	sigaddset(&stop_signals, SIGTERM);
 	sigaddset(&stop_signals, SIGINT);

@@ -14,6 +14,7 @@
 #include "config.h"
 #include "leadergate.h"
 #include "log.h"
+#include "safefile.h"
 
 /*
  * Every pong updates one row, so the workers' statements run one after
@@ -69,13 +70,18 @@ gate_setup(struct gate *p)
 void
 leadergate_init(void)
 {
-	char path[PATH_MAX];
+	char path[PATH_MAX], why[PATH_MAX + 64];
 	struct gate *p = MAP_FAILED;
 	struct stat st;
 	int fd, locked = 0, err = 0;
 
 	snprintf(path, sizeof(path), "%s/leader.shm", config_str(S_RUNTIME_DIR));
-	if ((fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600)) == -1) {
+	if (safefile_dir_ok(config_str(S_RUNTIME_DIR), why, sizeof(why)) == -1) {
+		log_warning(NULL, "leader gate: %s; this worker's batches do not wait "
+		    "for the others'", why);
+		return;
+	}
+	if ((fd = safefile_open(path, O_RDWR | O_CREAT, 0600)) == -1) {
 		err = errno;
 		goto out;
 	}

@@ -16,6 +16,7 @@
 #include "guard.h"
 #include "log.h"
 #include "metrics.h"
+#include "safefile.h"
 #include "version.h"
 
 #define SHM_MAGIC	0x70696e67706f6e67ULL	/* "pingpong" */
@@ -63,7 +64,7 @@ map_shared(const char *path)
 	struct shm *p;
 	int fd;
 
-	if ((fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600)) == -1)
+	if ((fd = safefile_open(path, O_RDWR | O_CREAT, 0600)) == -1)
 		return NULL;
 	if (ftruncate(fd, sizeof(struct shm)) == -1) {
 		close(fd);
@@ -77,16 +78,19 @@ map_shared(const char *path)
 void
 metrics_open(void)
 {
-	char path[PATH_MAX];
+	char path[PATH_MAX], why[PATH_MAX + 64];
 	uint64_t zero = 0;
 	int32_t none;
 
 	if (!config_int(S_METRICS))
 		return;		/* every call below is then a no-op (make bench compares) */
 	snprintf(path, sizeof(path), "%s/metrics.shm", config_str(S_RUNTIME_DIR));
-	if ((m = map_shared(path)) == NULL) {
-		log_warning(NULL, "metrics: cannot map %s (%s); this worker's "
-		    "metrics stay its own", path, strerror(errno));
+	if (safefile_dir_ok(config_str(S_RUNTIME_DIR), why, sizeof(why)) == 0 &&
+	    (m = map_shared(path)) == NULL)
+		snprintf(why, sizeof(why), "%s: %s", path, strerror(errno));
+	if (m == NULL) {
+		log_warning(NULL, "metrics: cannot map the shared segment (%s); this worker's "
+		    "metrics stay its own", why);
 		if ((m = calloc(1, sizeof(*m))) == NULL)
 			fatal("out of memory");
 	}

@@ -13,6 +13,7 @@
 #include "config.h"
 #include "counterfile.h"
 #include "log.h"
+#include "safefile.h"
 #include "sharedfile.h"
 
 #define LOCK_FILE	".ping_pong_counter.lock"
@@ -49,6 +50,8 @@ make_dirs(const char *d)
 void
 sharedfile_init(void)
 {
+	char why[PATH_MAX + 64];
+
 	if (!config_is_set(S_SHARED_VOLUME_PATH) ||
 	    *config_str(S_SHARED_VOLUME_PATH) == '\0')
 		return;
@@ -61,6 +64,9 @@ sharedfile_init(void)
 		log_error(NULL, "shared volume %s: cannot create: %s", dir,
 		    strerror(errno));
 		failing = 1;
+	} else if (safefile_dir_ok(dir, why, sizeof(why)) == -1) {
+		log_error(NULL, "shared volume refused, the count is not written there: %s", why);
+		dir = NULL;
 	}
 }
 
@@ -86,9 +92,9 @@ write_locked(int64_t count)
 	int lfd, fd = -1, rc = -1, len;
 	ssize_t w;
 
-	if ((lfd = open(lockpath, O_RDWR | O_CREAT | O_CLOEXEC, 0644)) == -1) {
+	if ((lfd = safefile_open(lockpath, O_RDWR | O_CREAT, 0644)) == -1) {
 		if (errno != ENOENT || make_dirs(dir) == -1 ||
-		    (lfd = open(lockpath, O_RDWR | O_CREAT | O_CLOEXEC, 0644)) == -1)
+		    (lfd = safefile_open(lockpath, O_RDWR | O_CREAT, 0644)) == -1)
 			return -1;
 	}
 	if (flock(lfd, LOCK_EX) == -1)
@@ -98,7 +104,7 @@ write_locked(int64_t count)
 		goto out;
 	}
 	len = snprintf(buf, sizeof(buf), "%lld\n", (long long)count);
-	if ((fd = open(tmppath, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644)) == -1)
+	if ((fd = safefile_open(tmppath, O_WRONLY | O_CREAT | O_TRUNC, 0644)) == -1)
 		goto out;
 	if ((w = write(fd, buf, (size_t)len)) != len) {
 		if (w >= 0)	/* a short write sets no errno */

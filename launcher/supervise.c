@@ -17,6 +17,7 @@
 
 #include "config.h"
 #include "log.h"
+#include "privdrop.h"
 #include "logline.h"
 
 /*
@@ -446,6 +447,8 @@ main(int argc, char *argv[])
 {
 	int rc;
 
+	if (stdio_open() == -1)
+		return 1;
 	if (argc >= 2 && (strncmp(argv[1], "--print-config", 14) == 0 ||
 	    strcmp(argv[1], "--check-config") == 0))
 		return config_main(argc, argv, CF_LAUNCH);

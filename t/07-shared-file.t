@@ -8,7 +8,7 @@ use Time::HiRes qw(sleep time);
 use PP qw(slurp);
 
 my $pp = PP->new(start => 0, env => { PING_PONG_WORKERS => 3 });
-my $shared = $pp->dir . '/volume/sub';
+my $shared = PP::user_dir($pp->dir . '/volume') . '/sub';
 $pp->{env}{PING_PONG_SHARED_VOLUME_PATH} = $shared;
 $pp->start;
 my $file = "$shared/ping_pong_counter.txt";

@@ -11,7 +11,7 @@ use Faults;
 use AuthStack;
 
 my $pp = PP->new(start => 0, env => { PING_PONG_WORKERS => 2 });
-my $shared = $pp->dir . '/shared';
+my $shared = PP::user_dir($pp->dir . '/volume') . '/shared';
 $pp->{env}{PING_PONG_SHARED_VOLUME_PATH} = $shared;
 $pp->start;
 for my $name ('worker SIGKILL, repeatedly', 'all workers SIGKILL') {

@@ -16,7 +16,7 @@ use POSIX qw(:sys_wait_h setsid);
 use Time::HiRes qw(time sleep);
 use Exporter 'import';
 
-our @EXPORT_OK = qw(free_port wait_until slurp);
+our @EXPORT_OK = qw(free_port wait_until slurp user_dir);
 
 our $ROOT = abs_path(dirname(__FILE__) . '/../..');
 our $MULT = $ENV{PP_TIMEOUT_MULT} || 1;
@@ -43,6 +43,15 @@ sub wait_until {
 		sleep 0.05;
 	}
 	return $cond->();
+}
+
+# A directory the stack's programs may write, such as a shared volume's
+# parent: started as root they run as PING_PONG_USER (www-data here).
+sub user_dir {
+	my ($path) = @_;
+	mkdir $path or die "mkdir $path: $!";
+	chown((getpwnam('www-data'))[2, 3], $path) if $> == 0;
+	return $path;
 }
 
 sub slurp {

@@ -1,0 +1,21 @@
+/* privdrop.h: a program's first steps: descriptors 0-2 open, root given up. */
+#ifndef PP_PRIVDROP_H
+#define PP_PRIVDROP_H
+
+#include <stddef.h>
+
+/*
+ * Opens /dev/null on whichever of descriptors 0, 1 and 2 is closed, so a
+ * file opened later never becomes stderr.  Call before opening anything.
+ * Returns 0, or -1 when /dev/null cannot be opened.
+ */
+int	stdio_open(void);
+
+/*
+ * Run as root: becomes user (its uid, gid and groups) for good, and checks
+ * root cannot be regained.  Not root: does nothing.  Returns 0, or -1 with
+ * the reason in why.
+ */
+int	privdrop(const char *user, char *why, size_t whylen);
+
+#endif

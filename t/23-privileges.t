@@ -1,0 +1,119 @@
+# Least privilege: started as root, every program of the stack runs as
+# PING_PONG_USER (default: nginx's user) once it has read what needs root;
+# descriptors 0-2 are open before anything else is; the programs' files are
+# never opened through a symlink, and a world-writable directory is refused.
+use strict;
+use warnings;
+use lib 't/lib';
+use Test::More;
+use POSIX qw(:sys_wait_h);
+use PP qw(wait_until slurp);
+
+plan skip_all => 'needs root (the suite runs as root: tools/deps)' unless $> == 0;
+my $uid = (getpwnam('www-data'))[2] // die 'no www-data user';
+
+# The processes of a stack: those whose command line or environment names its runtime directory.
+sub procs {
+	my ($dir) = @_;
+	my %p;
+	for my $d (glob '/proc/[0-9]*') {
+		my ($pid) = $d =~ /(\d+)$/;
+		my $cmd = slurp("$d/cmdline") =~ tr/\0/ /r;
+		next unless index($cmd . slurp("$d/environ"), $dir) >= 0;
+		my ($u) = slurp("$d/status") =~ /^Uid:\s+\d+\s+(\d+)/m;
+		$p{$pid} = [$cmd, $u];
+	}
+	return \%p;
+}
+
+my $pp = PP->new(role => 'all', env => { PING_PONG_WORKERS => 2 });
+is($pp->get('/pingpong')->{status}, 200, 'the stack serves as root');
+my $p = procs($pp->dir . '/run');
+my @programs = grep { $p->{$_}[0] =~ m{^\S*/pingpong-(worker|authproxy|logoutput)\s*$} } keys %$p;
+is(scalar @programs, 4, 'two workers, the token helper and log-output') or diag explain $p;
+is(scalar(grep { $p->{$_}[1] != $uid } @programs), 0, 'every program runs as www-data (effective uid)');
+# nginx's workers: children of the master, named by nginx.
+my ($master) = slurp($pp->dir . '/run/nginx.pid') =~ /(\d+)/;
+my @nw = grep { ((slurp("/proc/$_/stat") =~ /^\d+ \(.*?\) \S (\d+)/)[0] // -1) == $master } map { m{(\d+)$} } glob '/proc/[0-9]*';
+ok(@nw >= 1, scalar(@nw) . ' nginx worker(s)');
+is(scalar(grep { (slurp("/proc/$_/status") =~ /^Uid:\s+\d+\s+(\d+)/m)[0] != $uid } @nw), 0, 'nginx\'s workers run as www-data');
+my $state = $pp->dir . '/run/state';
+is((stat $state)[4], $uid, 'the programs\' own directory belongs to that user');
+is(sprintf('%o', (stat $state)[2] & 0777), '700', 'and to it alone');
+ok(-e "$state/metrics.shm" && (stat "$state/metrics.shm")[4] == $uid, 'the shared segment was made by the programs, as that user');
+$pp->stop;
+is($pp->{last_exit} >> 8, 0, 'stops with status 0');
+
+# A user that does not exist, or root, is refused at start.
+for my $bad (['no-such-user-xyz', qr/PING_PONG_USER=no-such-user-xyz is not a user of this system/],
+    ['root', qr/PING_PONG_USER=root is root: expected an unprivileged user/]) {
+	local $ENV{PING_PONG_USER} = $bad->[0];
+	my $out = qx{$PP::ROOT/$PP::BUILD/pingpong-worker 2>&1 </dev/null};
+	isnt($? >> 8, 0, "PING_PONG_USER=$bad->[0]: the worker does not serve");
+	like($out, $bad->[1], 'and says why');
+}
+
+# Descriptors 0-2: a worker started with stderr closed gets /dev/null
+# there, so no file it opens later (the shared segment, a socket) becomes
+# its stderr and receives log lines.
+{
+	my $dir = $pp->dir . '/fd';
+	mkdir $dir;
+	chown $uid, -1, $dir;
+	chmod 0700, $dir;
+	my $sock = "$dir/w.sock";
+	my $pid = fork // die;
+	if ($pid == 0) {
+		$ENV{PING_PONG_RUNTIME_DIR} = $dir;
+		$ENV{PING_PONG_DB_HOST} = $pp->pgdir;
+		exec 'spawn-fcgi', '-n', '-s', $sock, '--', '/bin/sh', '-c',
+		    "exec $PP::ROOT/$PP::BUILD/pingpong-worker 2>&-" or POSIX::_exit(1);
+	}
+	ok(wait_until(5, sub { -e "$dir/metrics.shm" }), 'a worker started with fd 2 closed runs');
+	is(readlink("/proc/$pid/fd/2") // 'closed', '/dev/null', 'its fd 2 is /dev/null');
+	kill 'TERM', $pid;
+	waitpid($pid, 0);
+}
+
+# Symlinks: a metrics.shm planted as a symlink is not followed.
+{
+	my $dir = $pp->dir . '/planted';
+	mkdir $dir;
+	chown $uid, -1, $dir;
+	my $target = $pp->dir . '/target';
+	open my $fh, '>', $target or die;
+	print $fh "precious\n";
+	close $fh;
+	chmod 0666, $target;
+	symlink $target, "$dir/metrics.shm" or die;
+	symlink $target, "$dir/leader.shm" or die;
+	local $ENV{PING_PONG_RUNTIME_DIR} = $dir;
+	local $ENV{PING_PONG_DB_HOST} = $pp->pgdir;
+	my $pid = fork // die;
+	if ($pid == 0) {
+		open STDERR, '>', $pp->dir . '/planted.log';
+		exec 'spawn-fcgi', '-n', '-s', "$dir/w.sock", '--', "$PP::ROOT/$PP::BUILD/pingpong-worker" or POSIX::_exit(1);
+	}
+	ok(wait_until(5, sub { slurp($pp->dir . '/planted.log') =~ /leader gate/ }), 'the worker started');
+	is(slurp($target), "precious\n", 'a file behind a planted symlink is untouched');
+	like(slurp($pp->dir . '/planted.log'), qr/metrics: cannot map .*Too many levels of symbolic links/, 'and the worker says why it keeps its own metrics');
+	kill 'TERM', $pid;
+	waitpid($pid, 0);
+}
+
+# A world-writable, non-sticky shared volume is refused (anyone could plant files there).
+{
+	my $shared = $pp->dir . '/open-shared';
+	mkdir $shared;
+	chmod 0777, $shared;
+	my $q = PP->new(role => 'app', start => 0, env => { PING_PONG_SHARED_VOLUME_PATH => $shared });
+	$q->start;
+	is($q->get('/pingpong')->{status}, 200, 'a stack with a world-writable shared volume still serves');
+	ok(wait_until(3, sub { $q->log =~ /shared volume refused, the count is not written there: \S+open-shared: writable by everyone \(mode 0777\) and not sticky/ }),
+	    'and says the volume is refused') or diag $q->log;
+	ok(!-e "$shared/ping_pong_counter.txt", 'writing nothing there');
+	$q->teardown;
+}
+
+$pp->teardown;
+done_testing;
