@@ -99,7 +99,7 @@ ok($prom->wait_value(30, $rate, sub { $_[0] > 0 }), 'Prometheus sees the canary\
 for my $i (1 .. 3) {
 	($phase, $v) = measure('error-ratio');
 	is($phase, 'Successful', "healthy canary, measurement $i: Successful ($v)");
-	is($v, '0', 'a number: 0');
+	ok($v =~ /^[0-9.]+(?:e-?\d+)?$/ && $v <= 0.05, "a number, not an empty result or NaN ($v; 0 unless the loaded machine timed a pong out)");
 	sleep 1 if $i < 3;
 }
 
