@@ -52,7 +52,7 @@ static unsigned long connects;		/* atomic: read by any thread */
 static int	 lost;		/* db_lock: a connection failed or was lost since the last one */
 static int	 named;		/* atomic: send named prepared statements */
 static int	 cancelling;	/* atomic: a cancel request is on its way (its thread clears it) */
-static char	 durability[256];	/* db_lock: what was last said about it */
+static char	 connected[768];	/* db_lock: what was last said about the connection */
 
 /* Set at start (db_init), then read-only; vals[0..2] db_lock (connect_within). */
 static char	 connect_timeout[8];
@@ -341,25 +341,31 @@ connect_within(int64_t deadline, char *why, size_t whylen)
 }
 
 /*
- * Says, once per change, which synchronous_commit the increments commit
- * with: sql/increment.sql raises the session's default to on, and keeps
- * remote_apply.  This is the line README's Guarantees point to.
+ * The one line a connection gets: where, which server, and which
+ * synchronous_commit the increments commit with (sql/increment.sql raises
+ * the session's default to on, and keeps remote_apply).  Said at the first
+ * connection and again only when it changes (a failover, a new default).
+ * This is the line README's Guarantees point to.
  */
 static void
-say_durability(const PGresult *res)
+say_connected(const PGresult *res)
 {
 	const char *dflt = PQgetvalue(res, 0, 0), *standbys = PQgetvalue(res, 0, 1);
 	const char *level = strcmp(dflt, "remote_apply") == 0 ? "remote_apply" : "on";
-	char line[sizeof(durability)];
+	int version = PQserverVersion(conn);	/* 150018: 15.18 */
+	char line[sizeof(connected)];
 
-	snprintf(line, sizeof(line), "increments commit with synchronous_commit=%s "
-	    "(the session's default is %s%s); synchronous standbys: %s", level, dflt,
+	snprintf(line, sizeof(line), "connected to %s:%s (PostgreSQL %d.%d); durability: "
+	    "increments commit with synchronous_commit=%s "
+	    "(the session's default is %s%s); synchronous standbys: %s",
+	    PQhost(conn), PQport(conn), version / 10000, version % 10000,
+	    level, dflt,
 	    strcmp(level, dflt) == 0 ? ", kept" : ", raised for each increment's own transaction",
 	    *standbys != '\0' ? standbys : "none named, so a commit waits for the local disk only");
-	if (strcmp(line, durability) == 0)
+	if (strcmp(line, connected) == 0)
 		return;
-	snprintf(durability, sizeof(durability), "%s", line);
-	log_info(NULL, "durability: %s", line);
+	snprintf(connected, sizeof(connected), "%s", line);
+	log_info(NULL, "database: %s", line);
 }
 
 /* One round trip for the setup of a connection; 0 or -1 (why filled). */
@@ -414,7 +420,7 @@ ensure(int64_t deadline, char *why, size_t whylen)
 		snprintf(why, whylen, "schema: unexpected answer to sql/durability.sql");
 		goto fail;
 	}
-	say_durability(res);
+	say_connected(res);
 	PQclear(res);
 	res = NULL;
 	if (__atomic_load_n(&named, __ATOMIC_RELAXED) &&

@@ -1,6 +1,10 @@
 # make run's script (tools/run) in a copy of the project: with no database
 # configured it starts a private PostgreSQL under ./var/, serves, stops it
-# all on SIGINT, and the count survives a second run.
+# all on SIGINT (a terminal's Ctrl-C: the whole process group) with status
+# 0, leaving only the database in ./var, and the count survives a second
+# run; `make reset` forgets it.  A database host given in .env, however
+# written, is used and no private database is started; log-output follows
+# the app's port.
 use strict;
 use warnings;
 use lib 't/lib';
@@ -22,9 +26,9 @@ sub run_once {
 	if ($pid == 0) {
 		setsid();
 		chdir $copy;
-		delete @ENV{grep { /^(PING_PONG_|AUTH_PROXY_|LOG_APP_|AZURE_)/ } keys %ENV};
-		@ENV{qw(PING_PONG_APP_PORT PING_PONG_LISTEN_ADDRESS AUTH_PROXY_PORT LOG_APP_PORT LOG_APP_PING_PONG_SERVICE_PORT)} =
-		    ($port, '127.0.0.1', free_port(), free_port(), $port);
+		delete @ENV{grep { /^(PING_PONG_|AUTH_PROXY_|LOG_APP_|AZURE_|PP_CONFIG_)/ } keys %ENV};
+		@ENV{qw(PING_PONG_APP_PORT PING_PONG_LISTEN_ADDRESS AUTH_PROXY_PORT LOG_APP_PORT LOG_APP_PING_PONG_SERVICE_HOST)} =
+		    ($port, '127.0.0.1', free_port(), free_port(), '127.0.0.1');
 		open STDOUT, '>>', "$copy/run.log";
 		open STDERR, '>&', \*STDOUT;
 		exec "$copy/tools/run" or POSIX::_exit(1);
@@ -32,14 +36,34 @@ sub run_once {
 	ok(wait_until(40, sub { $ua->get("http://127.0.0.1:$port/health/ready")->{status} == 200 }), 'make run serves, ready')
 	    or diag PP::slurp("$copy/run.log");
 	my $pong = $ua->get("http://127.0.0.1:$port/pingpong")->{content};
+	ok(wait_until(10, sub { PP::slurp("$copy/run.log") =~ m{Ping / Pongs: \d+} }), 'log-output counts this stack\'s pongs (it follows the app port)');
 	kill 'INT', -$pid;
 	ok(wait_until(30, sub { waitpid($pid, WNOHANG) == $pid }), 'and stops on SIGINT (Ctrl-C)');
+	is($? >> 8, 0, 'with exit status 0 (make says no Error 130)');
 	ok(!-e "$copy/var/pg/data/postmaster.pid", 'its PostgreSQL is stopped too');
+	my @kept = map { s{.*/}{}r } glob("$copy/var/* $copy/var/.[!.]*");
+	is_deeply(\@kept, -e "$copy/var/pg" ? ['pg'] : [], './var keeps only the database') or diag explain \@kept;
 	return $pong;
 }
+
+# A database host in .env, with spaces around "=": the programs use it, and
+# so does make run, which starts no private database.
+my $ext = PP->new(start => 0, pg_tcp => 1);
+open my $fh, '>', "$copy/.env" or die;
+print $fh "PING_PONG_DB_HOST = 127.0.0.1\nPING_PONG_DB_PORT = " . $ext->pg_port . "\n";
+close $fh;
+is(run_once(), "pong 0\n", '.env names a database: pong 0 from it');
+is($ext->counter, 1, 'counted in that database');
+ok(!-e "$copy/var/pg", 'and no private database was made');
+unlink "$copy/.env";
+$ext->teardown;
 
 is(run_once(), "pong 0\n", 'first run: pong 0');
 ok(-f "$copy/var/pg/data/PG_VERSION", 'the private cluster lives under ./var/pg');
 is(run_once(), "pong 1\n", 'second run: the count survived');
+my $out = qx{make -C $copy --no-print-directory reset 2>&1};
+is($?, 0, 'make reset') or diag $out;
+ok(!-e "$copy/var/pg", 'removes the private database');
+is(run_once(), "pong 0\n", 'and the next run counts from 0');
 
 done_testing;

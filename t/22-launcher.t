@@ -11,6 +11,7 @@ use IO::Socket::INET;
 use POSIX qw(:sys_wait_h);
 use Time::HiRes qw(time sleep);
 use PP qw(wait_until slurp);
+use Faults;
 
 # Processes whose command line or environment names $dir (the test's own
 # directory, which holds the runtime directory): what a stack left behind.
@@ -48,6 +49,9 @@ sub errors { grep { /ERROR launcher\[/ } split /\n/, $_[0]->log }
 	my @err = errors($pp);
 	is(scalar @err, 1, 'with one error line') or diag $pp->log;
 	like($err[0] // '', qr/nginx failed to start: exited with status 1 \(it said: "bind\(\) to 127.0.0.1:\d+ failed \(98: Address already in use\)"\)/, 'naming nginx and why');
+	like($pp->log, qr/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z CRITICAL nginx\[\d+\] request_id=- bind\(\) to /m,
+	    "nginx's error log, rewritten into the stack's format");
+	unlike($pp->log, qr{^\d{4}/\d\d/\d\d }m, 'no line in nginx\'s own format');
 	ok(wait_until(5, sub { !left_in($pp->dir . '/run') }), 'nothing is left running') or diag join "\n", left_in($pp->dir . '/run');
 	is_deeply([glob($pp->dir . '/run/*')], [], 'the runtime directory is left empty');
 	close $busy;
@@ -112,22 +116,13 @@ sub errors { grep { /ERROR launcher\[/ } split /\n/, $_[0]->log }
 	my $pp = PP->new(role => 'all', env => { PING_PONG_WORKERS => 2 });
 	is($pp->get('/pingpong')->{status}, 200, 'serving');
 	my $before = $pp->counter;
-	my $file = $pp->dir . '/int.load';
-	my $kid = fork // die;
-	if ($kid == 0) {
-		my @res = $pp->load(clients => 6, requests => 100000, seconds => 4, keep_alive => 0);
-		open my $fh, '>', $file or POSIX::_exit(1);
-		print $fh "$_->[0]\t$_->[1]\n" for @res;
-		close $fh;
-		POSIX::_exit(0);
-	}
+	my $results = Faults::background_load($pp);
 	sleep 1.5;
 	my $pid = $pp->{pid};
 	kill 'INT', -$pid;
 	my $rc = ended($pp, 20);
 	is($rc, 0, 'Ctrl-C: exit status 0');
-	waitpid($kid, 0);
-	my @res = map { chomp; [split /\t/, $_, 2] } do { open my $fh, '<', $file or die; <$fh> };
+	my @res = $results->();
 	my @ok = grep { $_->[0] == 200 } @res;
 	my @cut = grep { $_->[0] == 599 && $_->[1] !~ /Could not connect|Connection refused|Connection reset by peer/ } @res;
 	ok(@ok > 10, scalar(@ok) . ' pongs answered under load');

@@ -57,21 +57,12 @@ ok(wait_until(3, sub { slurp("$shared/ping_pong_counter.txt") =~ /^\d+\n$/ }), '
 
 # SIGTERM to the launcher under load: in-flight requests finish (or get a
 # clean 503), and nothing is left running.
-my $file = $pp->dir . '/term.load';
-my $kid = fork // die;
-if ($kid == 0) {
-	my @res = $pp->load(clients => 6, requests => 100000, seconds => 4, keep_alive => 0);
-	open my $fh, '>', $file or POSIX::_exit(1);
-	print $fh "$_->[0]\t$_->[1]\n" for @res;
-	close $fh;
-	POSIX::_exit(0);
-}
+my $results = Faults::background_load($pp);
 sleep 1;
 my $t0 = time;
 ok($pp->stop, 'the launcher stops on SIGTERM under load');
 ok(time - $t0 < 10, sprintf('within %.1f s', time - $t0));
-waitpid($kid, 0);
-my @res = map { chomp; [split /\t/, $_, 2] } do { open my $fh, '<', $file or die; <$fh> };
+my @res = $results->();
 my @cut = grep { $_->[0] == 599 && $_->[1] !~ /Could not connect|Connection refused|Could not read from socket: 'Connection reset by peer'/ } @res;
 is(scalar @cut, 0, 'no request cut off without an answer') or diag explain [@cut[0 .. 3]];
 is(scalar(grep { $_->[0] != 200 && $_->[0] != 503 && $_->[0] != 599 } @res), 0, 'answers were 200 or a clean 503');

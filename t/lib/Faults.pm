@@ -95,6 +95,29 @@ sub check {
 	    unless $o{allow_other};
 }
 
+# Load on $pp from a child, one connection per request, while the caller
+# stops the stack. Returns a sub that waits for the load and returns its
+# results, [status, body] each.
+sub background_load {
+	my ($pp, %o) = @_;
+	my $file = $pp->dir . '/background.' . int(rand 1e9);
+	my $kid = fork // die "fork: $!";
+	if ($kid == 0) {
+		my @res = $pp->load(clients => $o{clients} || 6, requests => 100000, seconds => $o{seconds} || 4,
+		    keep_alive => 0);
+		open my $fh, '>', $file or POSIX::_exit(1);
+		print $fh "$_->[0]\t" . ($_->[1] =~ s/\n/\\n/gr) . "\n" for @res;
+		close $fh;
+		POSIX::_exit(0);
+	}
+	return sub {
+		waitpid($kid, 0);
+		my @res = map { chomp; [split /\t/, $_, 2] } do { open my $fh, '<', $file or die "$file: $!"; <$fh> };
+		unlink $file;
+		return @res;
+	};
+}
+
 # The pids of the PostgreSQL cluster (postmaster and its children).
 sub pg_pids {
 	my ($pp) = @_;
