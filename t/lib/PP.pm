@@ -331,16 +331,26 @@ sub teardown {
 		Test::More::fail('no sanitizer report in the logs');
 	}
 	eval { $self->pg_stop('immediate') } if -f $self->pgdir . '/data/postmaster.pid';
+	discard_dir($self->{dir});
+}
+
+# A test's directory goes at the end, unless KEEP_TMP=1 keeps the evidence.
+sub discard_dir {
+	my ($dir) = @_;
 	if ($ENV{KEEP_TMP}) {
-		print STDERR "# kept $self->{dir}\n";
+		print STDERR "# kept $dir\n";
 	} else {
-		remove_tree($self->{dir});
+		remove_tree($dir);
 	}
 }
 
+# Other harnesses (Patroni.pm) have their ->teardown run at the end too,
+# also when a test dies.
+sub teardown_at_end { push @LIVE, $_[0] }
+
 END {
 	my $rc = $?;
-	$_->teardown for @LIVE;
+	$_->teardown for reverse @LIVE;	# the last made first: stacks before the databases they use
 	$? = $rc;
 }
 

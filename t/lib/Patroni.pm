@@ -10,7 +10,7 @@
 # defaults, and what README's high availability section recommends for
 # production, are ttl 30, loop_wait 10, retry_timeout 10).
 #
-# Patroni->new(members => 2, sync => 1) starts it all and waits for a leader
+# Patroni->new(members => 2, sync => 1, max_lag => bytes) starts it all and waits for a leader
 # (and, with sync, a synchronous standby); ->hosts and ->ports give the
 # PING_PONG_DB_HOST and PING_PONG_DB_PORT lists (->stack starts a service
 # with them); ->leader names the
@@ -19,7 +19,6 @@ package Patroni;
 
 use strict;
 use warnings;
-use File::Path qw(remove_tree);
 use File::Temp qw(tempdir);
 use HTTP::Tiny;
 use JSON::PP ();
@@ -29,7 +28,6 @@ use PP qw(free_port wait_until slurp);
 
 our $PGBIN = '/usr/lib/postgresql/15/bin';
 our %TIMING = (ttl => 8, loop_wait => 1, retry_timeout => 3);
-my @LIVE;
 my $http = HTTP::Tiny->new(timeout => 5 * $PP::MULT, keep_alive => 0);
 my @AS = $> == 0 ? ('setpriv', '--reuid=postgres', '--regid=postgres', '--init-groups', '--') : ();
 
@@ -41,12 +39,13 @@ sub new {
 		dir	=> $dir,
 		owner	=> $$,
 		sync	=> $o{sync} // 1,
+		max_lag	=> $o{max_lag} // 1048576,	# Patroni's default, bytes
 		scope	=> 'pp' . int(rand 1e6),
 		etcd_port => free_port(),
 		etcd_peer => free_port(),
 		members	=> [],
 	}, $class;
-	push @LIVE, $self;
+	PP::teardown_at_end($self);
 	for my $i (1 .. ($o{members} || 2)) {
 		push @{ $self->{members} }, { name => "m$i", pg_port => free_port(), api_port => free_port(),
 		    dir => "$dir/m$i" };
@@ -117,7 +116,7 @@ bootstrap:
     ttl: $TIMING{ttl}
     loop_wait: $TIMING{loop_wait}
     retry_timeout: $TIMING{retry_timeout}
-    maximum_lag_on_failover: 1048576
+    maximum_lag_on_failover: $self->{max_lag}
     synchronous_mode: $sync
     postgresql:
       use_pg_rewind: true
@@ -303,14 +302,13 @@ sub pg_pids {
 	return grep { kill 0, $_ } @all;
 }
 
-# The process of a member's walreceiver (on a standby), or undef.
-sub walreceiver_pid {
-	my ($self, $m) = @_;
-	my @pids = $self->pg_pids($m);
-	for (split /\n/, qx{ps -o pid=,args= -p @{[ join ',', @pids ]}}) {
-		return $1 if /^\s*(\d+)\s+postgres: .*walreceiver/;
-	}
-	return undef;
+# The pids of a member's PostgreSQL processes whose title names $what
+# (walsender on a primary, walreceiver on a standby).
+sub pg_pids_of {
+	my ($self, $m, $what) = @_;
+	my @pids = $self->pg_pids($m) or return ();
+	return map { /^\s*(\d+)\s+postgres: .*\b$what\b/ ? $1 : () }
+	    split /\n/, qx{ps -o pid=,args= -p @{[ join ',', @pids ]}};
 }
 
 # Unplanned: the member's Patroni and PostgreSQL die at once (SIGKILL).
@@ -329,6 +327,14 @@ sub logs {
 	return join '', map { "--- $_\n" . slurp("$self->{dir}/$_") } 'etcd.log', map { "$_->{name}.log" } $self->members;
 }
 
+# Waits up to $secs for child $pid to end, then kills it.
+sub reap {
+	my ($pid, $secs) = @_;
+	return if wait_until($secs, sub { waitpid($pid, WNOHANG) == $pid });
+	kill 'KILL', $pid;
+	waitpid($pid, 0);
+}
+
 sub teardown {
 	my ($self) = @_;
 	return if $self->{owner} != $$ || $self->{down}++;
@@ -338,29 +344,13 @@ sub teardown {
 	}
 	for my $m ($self->members) {
 		next if $m->{killed};
-		wait_until(20, sub { waitpid($m->{pid}, WNOHANG) == $m->{pid} }) or do {
-			kill 'KILL', $m->{pid};
-			waitpid($m->{pid}, 0);
-		};
+		reap($m->{pid}, 20);
 		# A PostgreSQL left behind by a Patroni that did not stop it.
 		kill 'KILL', $self->pg_pids($m);
 	}
 	kill 'TERM', $self->{etcd_pid};
-	wait_until(10, sub { waitpid($self->{etcd_pid}, WNOHANG) == $self->{etcd_pid} }) or do {
-		kill 'KILL', $self->{etcd_pid};
-		waitpid($self->{etcd_pid}, 0);
-	};
-	if ($ENV{KEEP_TMP}) {
-		print STDERR "# kept $self->{dir}\n";
-	} else {
-		remove_tree($self->{dir});
-	}
-}
-
-END {
-	my $rc = $?;
-	$_->teardown for @LIVE;
-	$? = $rc;
+	reap($self->{etcd_pid}, 10);
+	PP::discard_dir($self->{dir});
 }
 
 1;
