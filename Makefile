@@ -87,7 +87,8 @@ $(BUILD)/pingpong-logoutput: $(LOG_OBJ) $(COMMON_OBJ)
 	$(CC) $(PP_LDFLAGS) $(LDFLAGS) -o $@ $^ -lfcgi -lcurl -ljansson
 
 $(BUILD)/pingpong-supervise: $(SUPERVISE_OBJ) $(BUILD)/common/log.o \
-    $(BUILD)/common/dotenv.o $(BUILD)/common/config.o $(BUILD)/common/privdrop.o
+    $(BUILD)/common/dotenv.o $(BUILD)/common/config.o $(BUILD)/common/privdrop.o \
+    $(BUILD)/common/smallfile.o
 	$(CC) $(PP_LDFLAGS) $(LDFLAGS) -o $@ $^
 
 # The service in the foreground; a private PostgreSQL under ./var/ unless
@@ -107,7 +108,7 @@ reset:
 # Test helpers in C (t/c/), built into $(BUILD)/t/.
 $(BUILD)/t/gate-check: $(BUILD)/t/c/gate-check.o $(BUILD)/fcgi/leadergate.o \
     $(BUILD)/common/config.o $(BUILD)/common/dotenv.o $(BUILD)/common/log.o \
-    $(BUILD)/common/safefile.o
+    $(BUILD)/common/safefile.o $(BUILD)/common/smallfile.o
 	@mkdir -p $(@D)
 	$(CC) $(PP_LDFLAGS) $(LDFLAGS) -o $@ $^
 

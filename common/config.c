@@ -11,6 +11,7 @@
 #include "config.h"
 #include "dotenv.h"
 #include "pp_limits.h"
+#include "smallfile.h"
 #include "log.h"
 
 enum type {
@@ -242,20 +243,16 @@ check_environment(void)
 static int
 dotenv_read(char *err, size_t errlen)
 {
-	char buf[PP_DOTENV_MAX];
+	char buf[PP_DOTENV_MAX + 1];
 	ssize_t n;
-	int fd;
 
-	if ((fd = open(".env", O_RDONLY | O_CLOEXEC)) == -1) {
+	if ((n = smallfile_read(".env", buf, sizeof(buf))) == -1) {
 		if (errno == ENOENT)
 			return 0;
-		snprintf(err, errlen, ".env: cannot open: %s", strerror(errno));
-		return -1;
-	}
-	n = read(fd, buf, sizeof(buf));
-	close(fd);
-	if (n < 0) {
-		snprintf(err, errlen, ".env: cannot read: %s", strerror(errno));
+		if (errno == EFBIG)
+			snprintf(err, errlen, ".env: larger than %d bytes", PP_DOTENV_MAX);
+		else
+			snprintf(err, errlen, ".env: cannot read: %s", strerror(errno));
 		return -1;
 	}
 	dotenv_parse(buf, (size_t)n, dotenv_keep, dotenv_bad, NULL);
@@ -298,20 +295,13 @@ read_secret_file(const char *path, char **out, char *why, size_t whylen)
 {
 	char buf[PP_SECRET_MAX + 1];
 	ssize_t n;
-	int fd;
 
-	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1) {
-		snprintf(why, whylen, "%s", strerror(errno));
-		return -1;
-	}
-	n = read(fd, buf, sizeof(buf));
-	close(fd);
-	if (n < 0) {
-		snprintf(why, whylen, "%s", strerror(errno));
-		return -1;
-	}
-	if (n > PP_SECRET_MAX) {
-		snprintf(why, whylen, "longer than %d bytes", PP_SECRET_MAX);
+	if ((n = smallfile_read(path, buf, sizeof(buf))) == -1) {
+		if (errno == EFBIG)
+			snprintf(why, whylen, "longer than %d bytes", PP_SECRET_MAX);
+		else
+			snprintf(why, whylen, "%s", strerror(errno));
+		explicit_bzero(buf, sizeof(buf));
 		return -1;
 	}
 	while (n > 0 && (buf[n - 1] == '\n' || buf[n - 1] == '\r'))

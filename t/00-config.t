@@ -96,6 +96,16 @@ like($cfg, qr/^PING_PONG_APP_PORT=3000$/m, 'the environment wins over .env');
 like($cfg, qr/^PING_PONG_LOG_LEVEL=DEBUG$/m, '.env fills what the environment lacks; levels in any case, printed normalised');
 unlink "$dir/.env";
 
+# A .env larger than PP_DOTENV_MAX is refused whole, never read cut short
+# (a cut could end in the middle of a value).
+open $fh, '>', "$dir/.env" or die;
+print $fh "# padding\n" x 7000, "PING_PONG_LOG_LEVEL=debug\n";
+close $fh;
+$cfg = qx{cd $dir && $PP::ROOT/$PP::BUILD/pingpong-worker --print-config 2>&1};
+is($? >> 8, 2, 'a 70 kB .env: exit 2');
+like($cfg, qr/\.env: larger than 65536 bytes/, 'with one clear line');
+unlink "$dir/.env";
+
 # The password file wins over the variable, and is never printed.
 open $fh, '>', "$dir/pw" or die;
 print $fh "file-$secret\n";
