@@ -63,7 +63,7 @@ $(BUILD)/sql.c: sql/schema.sql sql/increment.sql sql/read.sql sql/durability.sql
 # launcher to render nginx's config from the same numbers as the programs.
 $(BUILD)/pp_limits.env: common/pp_limits.h
 	@mkdir -p $(@D)
-	awk '$$1 == "#define" && $$2 ~ /^PP_/ && $$3 != "" { n = $$2; sub(/^#define[ \t]+[A-Z_]+[ \t]+/, ""); \
+	awk '$$1 == "#define" && $$2 ~ /^PP_[A-Z0-9_]+$$/ && $$3 != "" { n = $$2; sub(/^#define[ \t]+[A-Z_]+[ \t]+/, ""); \
 	    sub(/[ \t]*\/\*.*/, ""); print n " " $$0 }' $< | \
 	    bash -c 'set -e; while read -r n v; do declare -i "$$n=$$v"; echo "$$n=$${!n}"; done' > $@.tmp
 	mv $@.tmp $@

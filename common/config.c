@@ -511,6 +511,12 @@ config_int(enum setting s)
 	return ints[s];
 }
 
+long
+config_request_budget_ms(void)
+{
+	return ints[S_DB_CONNECT_TIMEOUT] * 1000 + ints[S_DB_STATEMENT_TIMEOUT];
+}
+
 int
 config_is_set(enum setting s)
 {
@@ -601,9 +607,9 @@ print_derived(FILE *fp)
 	fprintf(fp, "cfg_db_host_given=%d\n", given[S_DB_HOST]);
 	/* Each worker holds one connection: a replica opens at most the budget. */
 	fprintf(fp, "cfg_workers_started=%ld\n", workers < budget ? workers : budget);
-	/* A worker answers within connect + statement timeouts; nginx waits a bit more. */
+	/* A worker answers within its request budget; nginx waits a bit more. */
 	fprintf(fp, "cfg_fcgi_read_timeout=%ld\n",
-	    ints[S_DB_CONNECT_TIMEOUT] + (ints[S_DB_STATEMENT_TIMEOUT] + 999) / 1000 + 3);
+	    (config_request_budget_ms() + 999) / 1000 + PP_FCGI_READ_MARGIN_S);
 }
 
 void

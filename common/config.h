@@ -77,6 +77,12 @@ void	config_warn(void);
 const char *config_str(enum setting);	/* "" when unset */
 long	config_int(enum setting);	/* numbers, ports, booleans (0/1), a choice's index */
 int	config_is_set(enum setting);	/* given explicitly (env or .env) */
+/*
+ * The one request-deadline formula: the longest a worker takes to answer
+ * (connect + statement timeouts), in ms.  db.c's deadlines, the worker's
+ * drain on stop and nginx's fastcgi_read_timeout all derive from it.
+ */
+long	config_request_budget_ms(void);
 const char *config_env_name(enum setting);
 
 /*

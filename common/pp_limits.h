@@ -18,9 +18,12 @@
 #define PP_AUTH_DRAIN_MS	1000	/* its wait for requests in flight on stop */
 #define PP_LOG_THREADS		4	/* request threads of log-output */
 #define PP_LOG_DRAIN_MS		3000	/* its wait (a /pings request takes up to 2 s) */
-#define PP_DB_KEEPALIVES_IDLE	5	/* libpq: seconds idle before TCP keepalives */
-#define PP_DB_KEEPALIVES_INTERVAL 2	/* libpq: seconds between unanswered ones */
-#define PP_DB_KEEPALIVES_COUNT	3	/* libpq: unanswered ones before the link is dead */
+#define PP_WORKER_DRAIN_MARGIN_MS 1000	/* a worker's wait on stop: request budget + this */
+#define PP_FCGI_READ_MARGIN_S	3	/* nginx's fastcgi_read_timeout: request budget + this */
+#define PP_DB_KEEPALIVES_IDLE	5	/* libpq: seconds of silence before the first probe */
+#define PP_DB_KEEPALIVES_INTERVAL 2	/* libpq: seconds between probes */
+#define PP_DB_KEEPALIVES_COUNT	3	/* libpq: probes unanswered: the connection is dead */
+#define PP_DB_TCP_USER_TIMEOUT_MS 10000	/* libpq: ms data may stay unacknowledged */
 #define PP_BODY_MAX		4096	/* response body buffer of the worker */
 #define PP_AUTH_BODY_MAX	(1024 * 1024)	/* client_max_body_size on 8080 */
 #define PP_TOKEN_RESPONSE_MAX	(64 * 1024)	/* token endpoint answer */

@@ -13,15 +13,15 @@
 #include "sharedfile.h"
 
 /*
- * One thread per worker owns the database connection.  The request
- * threads never wait for it: they queue the jobs and go back to reading
+ * One thread per worker, this one, is the database connection's only user
+ * (the invariant is in db.h).  The request threads never wait for it: they queue the jobs and go back to reading
  * requests (so /health answers while the database hangs), and the jobs
  * that arrive while a statement runs are the next statement's batch.
  */
 static pthread_mutex_t	 q_lock = PTHREAD_MUTEX_INITIALIZER;
-static pthread_cond_t	 q_ready = PTHREAD_COND_INITIALIZER;
-static struct job	*q_head, **q_tail = &q_head;
-static long		 batch_max;
+static pthread_cond_t	 q_ready = PTHREAD_COND_INITIALIZER;	/* with q_lock */
+static struct job	*q_head, **q_tail = &q_head;	/* q_lock */
+static long		 batch_max;	/* set before the thread starts, then read-only */
 
 void
 counter_submit(struct job *j)

@@ -14,6 +14,7 @@
 #include "dbhosts.h"
 #include "log.h"
 #include "metrics.h"
+#include "pp_limits.h"
 #include "resolve.h"
 #include "sql.h"
 
@@ -30,11 +31,16 @@
  * raises synchronous_commit for its own (sql/increment.sql).
  */
 
-/* A dead peer is noticed by the kernel within these, on TCP (README: Guarantees). */
-#define TCP_KEEPALIVES_IDLE	"5"	/* s of silence before the first probe */
-#define TCP_KEEPALIVES_INTERVAL	"2"	/* s between probes */
-#define TCP_KEEPALIVES_COUNT	"3"	/* probes unanswered: the connection is dead */
-#define TCP_USER_TIMEOUT_MS	"10000"	/* ms data may stay unacknowledged */
+/*
+ * A dead peer is noticed by the kernel within these, on TCP (README:
+ * Guarantees); the numbers are pp_limits.h's, as libpq's strings.
+ */
+#define STR_(x)	#x
+#define STR(x)	STR_(x)
+#define TCP_KEEPALIVES_IDLE	STR(PP_DB_KEEPALIVES_IDLE)
+#define TCP_KEEPALIVES_INTERVAL	STR(PP_DB_KEEPALIVES_INTERVAL)
+#define TCP_KEEPALIVES_COUNT	STR(PP_DB_KEEPALIVES_COUNT)
+#define TCP_USER_TIMEOUT_MS	STR(PP_DB_TCP_USER_TIMEOUT_MS)
 
 /* A statement of sql/, prepared under a name that changes with its text. */
 struct stmt {
@@ -45,6 +51,7 @@ struct stmt {
 /* Named once at start (db_init), then read-only. */
 static struct stmt	 increment = { .sql = sql_increment }, reader = { .sql = sql_read };
 
+/* The connection's one invariant: db.h. */
 static pthread_mutex_t db_lock = PTHREAD_MUTEX_INITIALIZER;
 static PGconn	*conn;			/* db_lock */
 static int64_t	 last_attempt_ms = -1000000;	/* db_lock */
@@ -70,8 +77,7 @@ db_now_ms(void)
 int64_t
 db_request_deadline(int64_t arrival_ms)
 {
-	return arrival_ms + config_int(S_DB_CONNECT_TIMEOUT) * 1000 +
-	    config_int(S_DB_STATEMENT_TIMEOUT);
+	return arrival_ms + config_request_budget_ms();
 }
 
 static int64_t

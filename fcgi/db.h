@@ -22,9 +22,11 @@ int64_t	db_now_ms(void);
 int64_t	db_request_deadline(int64_t arrival_ms);
 
 /*
- * Each call below is safe from any thread (one mutex guards the
- * connection) and returns by the deadline (db_now_ms() clock), cutting a
- * connect or a query short if need be.
+ * The invariant: the connection has one user, the worker's database thread
+ * (counter.c), which makes every call below; db.c's mutex guards the
+ * connection and its state so that db_close (the main thread, at stop)
+ * never touches it under that thread.  Each call returns by the deadline
+ * (db_now_ms() clock), cutting a connect or a query short if need be.
  * When not connected it first tries to connect, at most once per retry
  * interval; on success the schema is applied and statements prepared.
  * On DB_FAILED the connection has been dropped and why names the cause

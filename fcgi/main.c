@@ -12,6 +12,7 @@
 #include "guard.h"
 #include "log.h"
 #include "metrics.h"
+#include "pp_limits.h"
 #include "routes.h"
 #include "sharedfile.h"
 
@@ -33,8 +34,7 @@ main(int argc, char *argv[])
 	counter_init();
 	sharedfile_init();
 	rc = fcgiserve_run((int)config_int(S_THREADS), NULL, routes_serve,
-	    config_int(S_DB_CONNECT_TIMEOUT) * 1000 +
-	    config_int(S_DB_STATEMENT_TIMEOUT) + 1000);
+	    config_request_budget_ms() + PP_WORKER_DRAIN_MARGIN_MS);
 	db_close();
 	/*
 	 * _exit, not exit: request and database threads may still be

@@ -18,11 +18,13 @@
 
 #define LOCK_FILE	".ping_pong_counter.lock"
 
+/* Set by sharedfile_init before any thread, then read-only. */
 static const char	*dir;
 static char		 path[PATH_MAX], lockpath[PATH_MAX], tmppath[PATH_MAX];
+/* The database thread writes; file_lock keeps it one writer all the same. */
 static pthread_mutex_t	 file_lock = PTHREAD_MUTEX_INITIALIZER;
-static int64_t		 written;	/* largest count this process wrote */
-static int		 failing;	/* an outage was logged and not yet over */
+static int64_t		 written;	/* file_lock: largest count this process wrote */
+static int		 failing;	/* file_lock: an outage was logged and not yet over */
 
 /* mkdir -p; 0 or -1 with errno. */
 static int
