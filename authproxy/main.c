@@ -84,13 +84,14 @@ do_health(FCGX_Request *req)
 static void
 do_metrics(FCGX_Request *req)
 {
-	static __thread char buf[16384];
+	static __thread char buf[PP_AUTH_METRICS_MAX];
 	struct token_status st;
 	size_t len;
+	int n;
 
 	refresher_status(&st);
 	len = upstream_render(buf, sizeof(buf));
-	snprintf(buf + len, sizeof(buf) - len,
+	n = snprintf(buf + len, sizeof(buf) - len,
 	    "# HELP pingpong_authproxy_token_refreshes_total Token requests to Azure AD, by outcome.\n"
 	    "# TYPE pingpong_authproxy_token_refreshes_total counter\n"
 	    "pingpong_authproxy_token_refreshes_total{outcome=\"success\"} %lu\n"
@@ -104,6 +105,12 @@ do_metrics(FCGX_Request *req)
 	    PP_METRICS_PROCESS_FMT,
 	    st.refresh_ok, st.refresh_failed, st.valid, st.valid ? st.expires_at : 0.0,
 	    "authproxy", (unsigned long long)started);
+	/* A scrape that does not fit is an error, never a cut-off 200. */
+	if (n < 0 || (size_t)n >= sizeof(buf) - len) {
+		log_error(NULL, "/metrics: more than %d bytes", PP_AUTH_METRICS_MAX);
+		reply_json(req, 500, NULL, json_pack("{s:s}", "error", "metrics too large"));
+		return;
+	}
 	FCGX_FPrintF(req->out, "Status: 200 OK\r\nContent-Type: text/plain; version=0.0.4; "
 	    "charset=utf-8\r\nCache-Control: no-store\r\n\r\n%s", buf);
 }

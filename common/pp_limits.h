@@ -15,6 +15,7 @@
 #define PP_TOKEN_LIFETIME_MAX	(24 * 3600)	/* seconds a token is trusted, whatever it says */
 #define PP_HTTP_STATUS_MAX	600	/* statuses counted: 100..599 */
 #define PP_AUTH_THREADS		2	/* request threads of the token helper */
+#define PP_AUTH_METRICS_MAX	(16 * 1024)	/* bytes of the helper's /metrics text */
 #define PP_AUTH_DRAIN_MS	1000	/* its wait for requests in flight on stop */
 #define PP_LOG_THREADS		4	/* request threads of log-output */
 #define PP_LOG_DRAIN_MS		3000	/* its wait (a /pings request takes up to 2 s) */
