@@ -196,7 +196,7 @@ static int
 read_assertion(char *dst, size_t cap, struct fetch *out)
 {
 	const char *path = config_str(S_AZURE_FEDERATED_TOKEN_FILE);
-	ssize_t got = smallfile_read(path, dst, cap);
+	ssize_t got = smallfile_read(path, 0, dst, cap);
 	size_t n;
 
 	if (got == -1 && errno == EFBIG) {

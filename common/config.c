@@ -246,7 +246,7 @@ dotenv_read(char *err, size_t errlen)
 	char buf[PP_DOTENV_MAX + 1];
 	ssize_t n;
 
-	if ((n = smallfile_read(".env", buf, sizeof(buf))) == -1) {
+	if ((n = smallfile_read(".env", 0, buf, sizeof(buf))) == -1) {
 		if (errno == ENOENT)
 			return 0;
 		if (errno == EFBIG)
@@ -296,7 +296,7 @@ read_secret_file(const char *path, char **out, char *why, size_t whylen)
 	char buf[PP_SECRET_MAX + 1];
 	ssize_t n;
 
-	if ((n = smallfile_read(path, buf, sizeof(buf))) == -1) {
+	if ((n = smallfile_read(path, 0, buf, sizeof(buf))) == -1) {
 		if (errno == EFBIG)
 			snprintf(why, whylen, "longer than %d bytes", PP_SECRET_MAX);
 		else

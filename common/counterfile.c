@@ -1,5 +1,6 @@
 /* counterfile.c: the format of ping_pong_counter.txt, read by the worker and log-output alike. */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -38,7 +39,7 @@ counterfile_read(const char *dir, int64_t *out, char *why, size_t whylen)
 		snprintf(why, whylen, "%s: path too long", dir);
 		return -1;
 	}
-	if ((n = smallfile_read(path, buf, sizeof(buf))) == -1) {
+	if ((n = smallfile_read(path, O_NOFOLLOW, buf, sizeof(buf))) == -1) {
 		snprintf(why, whylen, "%s: %s", path, errno == EFBIG ? "not a count" : strerror(errno));
 		return -1;
 	}

@@ -14,7 +14,7 @@
  */
 int	counter_text_parse(const char *buf, size_t len, int64_t *out);
 
-/* Reads <dir>/ping_pong_counter.txt; 0, or -1 with why filled. */
+/* Reads <dir>/ping_pong_counter.txt, never through a symlink; 0, or -1 with why filled. */
 int	counterfile_read(const char *dir, int64_t *out, char *why, size_t whylen);
 
 #endif

@@ -6,7 +6,7 @@
 #include "smallfile.h"
 
 ssize_t
-smallfile_read(const char *path, char *buf, size_t cap)
+smallfile_read(const char *path, int oflags, char *buf, size_t cap)
 {
 	size_t len = 0;
 	ssize_t n = 0;
@@ -14,7 +14,7 @@ smallfile_read(const char *path, char *buf, size_t cap)
 
 	if (cap == 0)
 		return errno = EINVAL, -1;
-	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1)
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC | oflags)) == -1)
 		return -1;
 	/* Until EOF: a read may be short (a pipe, a FUSE or network volume). */
 	while (len < cap && ((n = read(fd, buf + len, cap - len)) > 0 ||

@@ -5,10 +5,12 @@
 #include <sys/types.h>
 
 /*
- * Reads the file at path into buf and NUL-terminates it.  Returns its
- * length, or -1 with errno: the open's or read's, or EFBIG when the file
- * has cap bytes or more (nothing of it is to be trusted then).
+ * Reads the file at path into buf and NUL-terminates it; oflags are added
+ * to open(2)'s O_RDONLY | O_CLOEXEC (O_NOFOLLOW in a checked directory:
+ * safefile.h; 0 for a mounted secret, which Kubernetes makes a symlink).
+ * Returns its length, or -1 with errno: the open's or read's, or EFBIG
+ * when the file has cap bytes or more (nothing of it is to be trusted).
  */
-ssize_t	smallfile_read(const char *path, char *buf, size_t cap);
+ssize_t	smallfile_read(const char *path, int oflags, char *buf, size_t cap);
 
 #endif
