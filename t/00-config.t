@@ -133,6 +133,34 @@ my $logs = $pp->log . slurp($pp->pgdir . '/postgres.log');
 like($pp->log, qr/database: /, 'the outage was logged');
 unlike($logs, qr/\Q$secret\E/, 'no password in any log');
 
+# Role all wires itself: log-output asks this stack's port unless told otherwise.
+{
+	local $ENV{PING_PONG_APP_PORT} = 3123;
+	$cfg = qx{cd $dir && $PP::ROOT/$PP::BUILD/pingpong-logoutput --print-config};
+	like($cfg, qr/^LOG_APP_PING_PONG_SERVICE_PORT=3123$/m, 'log-output follows PING_PONG_APP_PORT');
+	local $ENV{LOG_APP_PING_PONG_SERVICE_PORT} = 4000;
+	$cfg = qx{cd $dir && $PP::ROOT/$PP::BUILD/pingpong-logoutput --print-config};
+	like($cfg, qr/^LOG_APP_PING_PONG_SERVICE_PORT=4000$/m, 'unless LOG_APP_PING_PONG_SERVICE_PORT is set');
+}
+
+# The launcher's question: the settings as shell assignments, safe to eval
+# whatever the values hold; derived values after them.
+{
+	local $ENV{PING_PONG_DB_NAME} = q{it's $(touch pwned) `touch pwned2`};
+	local $ENV{PING_PONG_ACCESS_LOG} = 'YES';
+	local $ENV{PING_PONG_WORKERS} = 9;
+	local $ENV{PING_PONG_DB_MAX_CONNECTIONS} = 3;
+	my $sh = qx{cd $dir && $PP::ROOT/$PP::BUILD/pingpong-supervise --print-config=shell app};
+	is($? >> 8, 0, '--print-config=shell app');
+	open my $out, '>', "$dir/cfg.sh" or die;
+	print $out $sh;
+	close $out;
+	my $got = qx{cd $dir && bash -c 'eval "\$(cat cfg.sh)"; printf "%s|%s|%s|%s|%s" "\$cfg_PING_PONG_DB_NAME" "\$cfg_PING_PONG_ACCESS_LOG" "\$cfg_PING_PONG_ROLE" "\$cfg_workers_started" "\$cfg_db_host_given"'};
+	unlink "$dir/cfg.sh";
+	is($got, q{it's $(touch pwned) `touch pwned2`|on|app|3|0}, 'values survive eval unchanged, booleans normalised, derived values computed');
+	ok(!-e "$dir/pwned" && !-e "$dir/pwned2", 'and nothing in them runs');
+}
+
 # Typos: an unknown PING_PONG_/AUTH_PROXY_/LOG_APP_ name in the environment
 # or .env, and a line of .env that is not an assignment, get one warning
 # each, naming the closest setting; the line's text (maybe a secret) is not shown.
