@@ -1,7 +1,10 @@
 /* resolve.c: the database's host names turned into addresses within a deadline. */
 #include <arpa/inet.h>
+#include <errno.h>
 #include <netdb.h>
+#include <pthread.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <time.h>
@@ -14,22 +17,123 @@
  * libpq resolves a host name with a blocking getaddrinfo() inside
  * PQconnectStart/PQconnectPoll: a DNS server that does not answer would
  * hold the database thread past every deadline.  So names are resolved
- * here first, all at once with getaddrinfo_a(), waiting no longer than
- * the deadline, and libpq gets each address (hostaddr) beside its name
- * (host, still used for authentication and TLS), one entry per address as
- * libpq would try them.  A lookup still running at the deadline is left
- * to finish in the background; its slot is reused once it has.
+ * here first, all at once, each on a thread of its own, waiting no longer
+ * than the deadline, and libpq gets each address (hostaddr) beside its
+ * name (host, still used for authentication and TLS), one entry per
+ * address as libpq would try them.  A lookup still running at the
+ * deadline is left to finish on its thread, which then frees it; at most
+ * LOOKUPS_MAX are left so.  (Not getaddrinfo_a(): its helper threads have
+ * a minimal stack, which a sanitizer build overflows.)
  */
 #define ADDRS_MAX	4	/* addresses kept per name */
+#define LOOKUPS_MAX	(2 * PP_DB_HOSTS_MAX)	/* lookups given up on and still running */
 
-struct slot {
-	struct gaicb	 cb;
-	struct addrinfo	 hints;
+struct lookup {
 	char		 name[256];
-	int		 busy;	/* started and not yet reaped */
+	struct addrinfo	*res;
+	int		 rc;
+	int		 done;		/* lock */
+	int		 abandoned;	/* lock: the caller left; the thread frees it */
 };
 
-static struct slot	slots[PP_DB_HOSTS_MAX];	/* db.c's db_lock: the database thread only */
+static pthread_mutex_t	lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t	answered;	/* made once (CLOCK_MONOTONIC), then lock's */
+static pthread_once_t	once = PTHREAD_ONCE_INIT;
+static int		left_running;	/* lock: lookups given up on, not ended */
+
+static void
+init_cond(void)
+{
+	pthread_condattr_t a;
+
+	pthread_condattr_init(&a);
+	pthread_condattr_setclock(&a, CLOCK_MONOTONIC);
+	pthread_cond_init(&answered, &a);
+	pthread_condattr_destroy(&a);
+}
+
+static void *
+lookup_thread(void *arg)
+{
+	struct lookup *l = arg;
+	struct addrinfo hints = { .ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM };
+	struct addrinfo *res = NULL;
+	int rc = getaddrinfo(l->name, NULL, &hints, &res);
+
+	pthread_mutex_lock(&lock);
+	if (l->abandoned) {
+		left_running--;
+		pthread_mutex_unlock(&lock);
+		if (res != NULL)
+			freeaddrinfo(res);
+		free(l);
+		return NULL;
+	}
+	l->res = res;
+	l->rc = rc;
+	l->done = 1;
+	pthread_cond_broadcast(&answered);
+	pthread_mutex_unlock(&lock);
+	return NULL;
+}
+
+/* Starts a lookup of name; NULL when none can be started now (why filled). */
+static struct lookup *
+lookup_start(const char *name, char *why, size_t whylen)
+{
+	struct lookup *l;
+	pthread_attr_t a;
+	pthread_t tid;
+	int busy, rc;
+
+	pthread_mutex_lock(&lock);
+	busy = left_running >= LOOKUPS_MAX;
+	pthread_mutex_unlock(&lock);
+	if (busy) {
+		snprintf(why, whylen, "name resolution: %s: %d earlier lookups have not "
+		    "ended", name, LOOKUPS_MAX);
+		return NULL;
+	}
+	if ((l = calloc(1, sizeof(*l))) == NULL) {
+		snprintf(why, whylen, "name resolution: %s: out of memory", name);
+		return NULL;
+	}
+	snprintf(l->name, sizeof(l->name), "%s", name);
+	pthread_attr_init(&a);
+	pthread_attr_setdetachstate(&a, PTHREAD_CREATE_DETACHED);
+	rc = pthread_create(&tid, &a, lookup_thread, l);
+	pthread_attr_destroy(&a);
+	if (rc != 0) {
+		snprintf(why, whylen, "name resolution: %s: %s", name, strerror(rc));
+		free(l);
+		return NULL;
+	}
+	return l;
+}
+
+/* Waits until every lookup has ended or the deadline; the late ones are left to their threads. */
+static void
+lookups_wait(struct lookup **l, int n, int64_t deadline)
+{
+	struct timespec until = { deadline / 1000, (deadline % 1000) * 1000000 };
+	int pending;
+
+	pthread_mutex_lock(&lock);
+	for (;;) {
+		pending = 0;
+		for (int i = 0; i < n; i++)
+			pending += l[i] != NULL && !l[i]->done;
+		if (pending == 0 || pthread_cond_timedwait(&answered, &lock, &until) == ETIMEDOUT)
+			break;
+	}
+	for (int i = 0; i < n; i++)
+		if (l[i] != NULL && !l[i]->done) {
+			l[i]->abandoned = 1;
+			left_running++;
+			l[i] = NULL;
+		}
+	pthread_mutex_unlock(&lock);
+}
 
 /* Copies the i-th element of a comma-separated list into buf; "" when absent. */
 static void
@@ -72,63 +176,27 @@ add(struct resolved *r, const char *host, const char *addr, const char *port)
 		r->addrs++;
 }
 
-/* Frees a finished lookup; 1 when its slot is free now. */
-static int
-reap(struct slot *s)
-{
-	if (s->busy && gai_error(&s->cb) == EAI_INPROGRESS)
-		return 0;
-	if (s->busy && s->cb.ar_result != NULL)
-		freeaddrinfo(s->cb.ar_result);
-	s->cb.ar_result = NULL;
-	s->busy = 0;
-	return 1;
-}
-
 int
 resolve_hosts(const char *hosts, const char *ports, int n, int64_t deadline,
     struct resolved *r, char *why, size_t whylen)
 {
-	struct gaicb *list[PP_DB_HOSTS_MAX];
-	char host[256], port[8], addr[INET6_ADDRSTRLEN];
-	int nlist = 0, left, rc, multi_port = strchr(ports, ',') != NULL;
-	int64_t wait;
+	struct lookup *l[PP_DB_HOSTS_MAX] = { NULL };
+	char host[256], port[8], addr[INET6_ADDRSTRLEN], err[320];
+	int multi_port = strchr(ports, ',') != NULL;
 
 	*r = (struct resolved){ .count = 0 };
 	why[0] = '\0';
 	if (n > PP_DB_HOSTS_MAX)
 		n = PP_DB_HOSTS_MAX;
+	pthread_once(&once, init_cond);
 	for (int i = 0; i < n; i++) {
 		element(hosts, i, host, sizeof(host));
-		if (literal(host))
-			continue;
-		if (!reap(&slots[i]))
-			continue;	/* the last lookup of this name has not ended */
-		snprintf(slots[i].name, sizeof(slots[i].name), "%s", host);
-		slots[i].hints = (struct addrinfo){ .ai_family = AF_UNSPEC,
-		    .ai_socktype = SOCK_STREAM };
-		slots[i].cb = (struct gaicb){ .ar_name = slots[i].name,
-		    .ar_request = &slots[i].hints };
-		list[nlist++] = &slots[i].cb;
+		if (!literal(host) && (l[i] = lookup_start(host, err, sizeof(err))) == NULL &&
+		    why[0] == '\0')
+			snprintf(why, whylen, "%s", err);
 	}
-	if (nlist > 0 && (rc = getaddrinfo_a(GAI_NOWAIT, list, nlist, NULL)) != 0) {
-		snprintf(why, whylen, "name resolution: %s", gai_strerror(rc));
-		return -1;
-	}
-	for (int i = 0; i < nlist; i++)
-		((struct slot *)list[i])->busy = 1;
-	/* Until every lookup has ended, or the deadline. */
-	for (;;) {
-		left = 0;
-		for (int i = 0; i < nlist; i++)
-			left += gai_error(list[i]) == EAI_INPROGRESS;
-		if (left == 0 || (wait = deadline - db_now_ms()) <= 0)
-			break;
-		gai_suspend((const struct gaicb *const *)list, nlist,
-		    &(struct timespec){ wait / 1000, (wait % 1000) * 1000000 });
-	}
+	lookups_wait(l, n, deadline);
 	for (int i = 0; i < n; i++) {
-		struct slot *s = &slots[i];
 		struct addrinfo *ai;
 		int kept = 0;
 
@@ -138,18 +206,15 @@ resolve_hosts(const char *hosts, const char *ports, int n, int64_t deadline,
 			add(r, host, "", port);
 			continue;
 		}
-		if (!s->busy || strcmp(s->name, host) != 0 ||
-		    (rc = gai_error(&s->cb)) == EAI_INPROGRESS) {
-			if (s->busy && gai_cancel(&s->cb) == EAI_CANCELED)
-				reap(s);
+		if (l[i] == NULL) {	/* not started, or no answer in time */
 			if (why[0] == '\0')
 				snprintf(why, whylen, "name resolution: %s: no answer within "
 				    "the deadline", host);
 			continue;
 		}
-		if (rc != 0 && why[0] == '\0')
-			snprintf(why, whylen, "name resolution: %s: %s", host, gai_strerror(rc));
-		for (ai = rc == 0 ? s->cb.ar_result : NULL; ai != NULL && kept < ADDRS_MAX;
+		if (l[i]->rc != 0 && why[0] == '\0')
+			snprintf(why, whylen, "name resolution: %s: %s", host, gai_strerror(l[i]->rc));
+		for (ai = l[i]->rc == 0 ? l[i]->res : NULL; ai != NULL && kept < ADDRS_MAX;
 		    ai = ai->ai_next) {
 			if (getnameinfo(ai->ai_addr, ai->ai_addrlen, addr, sizeof(addr),
 			    NULL, 0, NI_NUMERICHOST) != 0)
@@ -157,7 +222,9 @@ resolve_hosts(const char *hosts, const char *ports, int n, int64_t deadline,
 			add(r, host, addr, port);
 			kept++;
 		}
-		reap(s);
+		if (l[i]->res != NULL)
+			freeaddrinfo(l[i]->res);
+		free(l[i]);
 	}
 	return r->count > 0 ? 0 : -1;
 }
