@@ -11,6 +11,7 @@
 #include "config.h"
 #include "guard.h"
 #include "log.h"
+#include "safefile.h"
 
 /*
  * A database that answers a number already handed out (a standby promoted
@@ -39,7 +40,7 @@ guard_open(void)
 	int fd;
 
 	snprintf(path, sizeof(path), "%s/guard.shm", config_str(S_RUNTIME_DIR));
-	if ((fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600)) != -1) {
+	if ((fd = safefile_open(path, O_RDWR | O_CREAT, 0600)) != -1) {
 		if (ftruncate(fd, sizeof(struct guard)) == 0)
 			p = mmap(NULL, sizeof(struct guard), PROT_READ | PROT_WRITE,
 			    MAP_SHARED, fd, 0);
