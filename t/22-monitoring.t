@@ -35,7 +35,7 @@ for my $name (sort keys %alert) {
 	ok($alert{$name}{labels}{severity} && $alert{$name}{annotations}{summary}, "$name: a severity and a summary");
 }
 ok($alert{$_}, "alert $_ exists") for qw(PingPongErrorBudgetBurnFast PingPongErrorBudgetBurnSlow PingPongDatabaseDown
-    PingPongAuthProxyNoToken PingPongCounterStuck);
+    PingPongAuthProxyNoToken PingPongCounterStuck PingPongCounterWentBack);
 is($alert{PingPongDatabaseDown}{for}, '1m', 'the database alert waits a minute');
 
 # The dashboard's queries, against a real Prometheus with the rules loaded.
