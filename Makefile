@@ -112,8 +112,14 @@ $(BUILD)/t/gate-check: $(BUILD)/t/c/gate-check.o $(BUILD)/fcgi/leadergate.o \
 	@mkdir -p $(@D)
 	$(CC) $(PP_LDFLAGS) $(LDFLAGS) -o $@ $^
 
+# t/49's fault injection, preloaded into a stack (never part of a program).
+$(BUILD)/t/fault-preload.so: t/c/fault-preload.c
+	@mkdir -p $(@D)
+	$(CC) -std=c11 -Wall -Wextra -Werror -O2 -fPIC -shared $(if $(SANFLAGS),-DPP_FAULT_NO_MALLOC) \
+	    -o $@ $< -ldl
+
 test: deps
-	@$(MAKE) --no-print-directory all $(BUILD)/t/gate-check
+	@$(MAKE) --no-print-directory all $(BUILD)/t/gate-check $(BUILD)/t/fault-preload.so
 	PP_BUILD=$(BUILD) prove -r -j2 --timer t/
 
 # Throughput and latency against the limits measured in the same run.
