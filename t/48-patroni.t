@@ -13,7 +13,9 @@ use Faults;
 use Patroni;
 
 my $ha = Patroni->new(members => 2, sync => 1);
-my $pp = $ha->stack(PING_PONG_DB_STATEMENT_TIMEOUT => 2000);
+# The leader heads the host list, so that after the switchover the worker
+# must pass over a standby (read-write) to find the new primary.
+my $pp = $ha->stack(first => $ha->leader, PING_PONG_DB_STATEMENT_TIMEOUT => 2000);
 ok(PP::wait_until(10, sub { $pp->get('/health/ready')->{status} == 200 }), 'the service is ready on the Patroni leader');
 like($pp->get('/pingpong')->{content}, qr/^pong 0$/m, 'and counts there');
 
@@ -24,7 +26,15 @@ Faults::check($r, 'patroni switchover');
 isnt($ha->leader, $old, "switchover: $old no longer leads (" . $ha->leader . ' does)');
 $ha->wait_healthy(60) or BAIL_OUT('no synchronous standby after the switchover');
 is($ha->psql('SELECT pg_is_in_recovery()', 'pingpong', member => $old), 't',
-    "switchover: $old is a standby now, so the worker skipped it (read-write)");
+    "switchover: $old, first in the host list, is a standby now");
+# Every worker connects again while that standby is up and first in line:
+# only read-write makes them pass over it to the primary.
+$ha->psql(q{SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity WHERE application_name = 'pingpong'});
+ok(PP::wait_until(5, sub { !grep { $pp->get(q{/pingpong})->{status} != 200 } 1 .. 10 }),
+    'reconnected with a standby first in the host list: pongs again (target_session_attrs=read-write)');
+my $ok = 0;
+$ok += $pp->get('/pingpong')->{status} == 200 for 1 .. 20;
+is($ok, 20, 'and every worker stays on the primary');
 
 $old = $ha->leader;
 $r = Faults::under_load($pp, seconds => 90, tail => 3, fault => sub { $Patroni::SCENARIO{'patroni failover'}->($ha) });

@@ -60,14 +60,23 @@ sub new {
 sub dir { $_[0]{dir} }
 sub members { @{ $_[0]{members} } }
 sub member { my ($self, $name) = @_; (grep { $_->{name} eq $name } $self->members)[0] }
-sub hosts { join ',', map { '127.0.0.1' } $_[0]->members }
-sub ports { join ',', map { $_->{pg_port} } $_[0]->members }
+# The members in host-list order, member $first (a name) first if given.
+sub ordered {
+	my ($self, $first) = @_;
+	my @m = $self->members;
+	return @m unless defined $first;
+	return ((grep { $_->{name} eq $first } @m), grep { $_->{name} ne $first } @m);
+}
+sub hosts { my ($self, $first) = @_; join ',', map { '127.0.0.1' } $self->ordered($first) }
+sub ports { my ($self, $first) = @_; join ',', map { $_->{pg_port} } $self->ordered($first) }
 
-# A PP stack (role app) pointed at every member, as a user would configure it.
+# A PP stack (role app) pointed at every member, as a user would configure
+# it; with first => NAME, that member heads the host list.
 sub stack {
 	my ($self, %env) = @_;
+	my $first = delete $env{first};
 	return PP->new(role => 'app', db => 0, psql => sub { $self->psql(@_) },
-	    env => { PING_PONG_DB_HOST => $self->hosts, PING_PONG_DB_PORT => $self->ports, %env });
+	    env => { PING_PONG_DB_HOST => $self->hosts($first), PING_PONG_DB_PORT => $self->ports($first), %env });
 }
 
 # Runs $cmd (a list) in its own session, output to $log; returns the pid.
