@@ -51,7 +51,7 @@ is(ArgoWeb::condition('asFloat(result) < 0.2', 'NaN') + ArgoWeb::condition('asFl
 # The stack (app + auth proxy + database) is the canary pod; Prometheus
 # scrapes it through the pod template's own annotations and ports.
 my $prom = Prom->new;
-my ($pp) = AuthStack::start(cred => 'workload_identity', role => 'all', prometheus => $prom->url);
+my ($pp, $aad) = AuthStack::start(cred => 'workload_identity', role => 'all', prometheus => $prom->url);	# keep $aad: it issues the tokens
 my ($hash, $stable) = ('6d9f7c8b5', '58c7d4f9b6');
 my $canary = "ping-pong-app-$hash-x7k2p";
 my @stable = map { "ping-pong-app-$stable-$_" } qw(a1b2c d3e4f g5h6i);
@@ -59,6 +59,7 @@ $prom->pods({ name => $canary, namespace => 'exercises', template => $ro->{spec}
     ports => { 3000 => $pp->app_port, 8080 => $pp->auth_port } });
 $prom->cadvisor({ $canary => 0.05, map { $_ => 0.05 } @stable });
 my $base = 'http://127.0.0.1:' . $pp->auth_port;
+ok(wait_until(20, sub { $pp->auth_get('/health')->{status} == 200 }), 'the canary\'s auth proxy holds a token');
 my %args = ('canary-hash' => $hash, window => '10s');
 sub measure {
 	my ($name, %o) = @_;
@@ -137,8 +138,8 @@ for my $name ('error-ratio', 'cpu-usage') {
 $none->teardown;
 
 # Prometheus (or Azure Monitor) refusing the token, as without the Monitoring Data Reader role.
-my ($denied, undef, $fake) = AuthStack::start(cred => 'client_secret');
-ok(wait_until(5, sub { $denied->auth_get('/health')->{status} == 200 }), 'a proxy holding a token');
+my ($denied, $denied_aad, $fake) = AuthStack::start(cred => 'client_secret');
+ok(wait_until(20, sub { $denied->auth_get('/health')->{status} == 200 }), 'a proxy holding a token') or diag $denied->auth_get('/health')->{content}, $denied->log;
 $fake->set_prom('status 403');
 ($phase, $v) = measure('error-ratio', base => 'http://127.0.0.1:' . $denied->auth_port);
 is($phase, 'Error', "upstream 403: Error ($v)");

@@ -45,7 +45,7 @@ ok(@targets >= 10, scalar(@targets) . ' panel queries');
 my $prom = Prom->new(rules => ["$mon/pingpong.rules.yml"]);
 ($rc, $out) = Prom::promtool(undef, 'check', 'config', $prom->dir . '/prometheus.yml');
 is($rc, 0, 'promtool check config accepts scrape-config.yml\'s job (discovery from a file)') or diag $out;
-my ($pp) = AuthStack::start(cred => 'client_secret', role => 'all', prometheus => $prom->url);
+my ($pp, $aad) = AuthStack::start(cred => 'client_secret', role => 'all', prometheus => $prom->url);	# keep $aad: it issues the tokens
 ok(PP::wait_until(20, sub { $pp->auth_get('/health')->{status} == 200 }), 'the auth proxy holds a token');
 my $pod = 'ping-pong-app-6d9f7c8b5-x7k2p';
 my $ro = LoadFile("$PP::ROOT/manifests/ping-pong/ping-pong-rollout.yaml");
