@@ -356,6 +356,16 @@ check_list(const char *v, int ports, long *count, char *why, size_t whylen)
 	return 0;
 }
 
+/* Does v hold a control character or one of bad? */
+static int
+has_unsafe(const char *v, const char *bad)
+{
+	for (; *v != '\0'; v++)
+		if ((unsigned char)*v < 0x20 || *v == 0x7f || strchr(bad, *v) != NULL)
+			return 1;
+	return 0;
+}
+
 /* Validates one value; on failure fills err. */
 static int
 validate(int i, const char *v, char *err, size_t errlen)
@@ -412,11 +422,12 @@ validate(int i, const char *v, char *err, size_t errlen)
 		    r->env, shown, why);
 		return -1;
 	case T_URL:
-		if (*v == '\0' || strncmp(v, "http://", 7) == 0 ||
-		    strncmp(v, "https://", 8) == 0)
+		/* nginx's config is rendered from it: nothing may end a directive or start a variable. */
+		if (*v == '\0' || ((strncmp(v, "http://", 7) == 0 ||
+		    strncmp(v, "https://", 8) == 0) && !has_unsafe(v, " ;'\"{}$\\")))
 			return 0;
-		snprintf(err, errlen, "%s=%s is invalid: expected an http:// or https:// URL",
-		    r->env, shown);
+		snprintf(err, errlen, "%s=%s is invalid: expected an http:// or https:// URL "
+		    "without spaces, control characters, quotes, braces, ;, $ or \\", r->env, shown);
 		return -1;
 	case T_HOSTS:
 	case T_PORTS:

@@ -299,6 +299,13 @@ reap(void)
 	while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
 		struct part *p = part_of(pid);
 
+		if (pid == pgid && !stopping) {
+			/* Without it a SIGKILL of the launcher would leave the parts. */
+			describe(status, how, sizeof(how));
+			log_error(NULL, "the guardian (pid %ld) %s; stopping the stack it protects",
+			    (long)pid, how);
+			begin_stop(1);
+		}
 		if (p == NULL)
 			continue;	/* an orphan of a part, or the guardian */
 		p->pid = 0;

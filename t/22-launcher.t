@@ -109,6 +109,19 @@ sub errors { grep { /ERROR launcher\[/ } split /\n/, $_[0]->log }
 	$a->teardown;
 }
 
+# The guardian killed: the stack stops rather than run without it.
+{
+	my $pp = PP->new(role => 'app', db => 0);
+	my ($g) = grep { (slurp("/proc/$_/stat") =~ /^\d+ \(pingpong-superv\) \S (\d+) (\d+) /) && $1 == $pp->{pid} && $2 == $_ }
+	    map { m{(\d+)$} } glob '/proc/[0-9]*';
+	ok($g, 'the guardian leads the parts\' process group');
+	kill 'KILL', $g if $g;
+	is(ended($pp, 20), 1, 'killed, it stops the stack: exit 1');
+	like($pp->log, qr/ERROR launcher\[\d+\] request_id=- the guardian \(pid \d+\) was killed by signal 9/, 'saying so');
+	ok(wait_until(5, sub { !left_in($pp->dir . '/run') }), 'nothing is left running');
+	$pp->teardown;
+}
+
 # Ctrl-C under load: SIGINT to the launcher's process group, as a terminal
 # sends it.  No request nginx has read is cut off: every pong that moved
 # the counter was answered.  Exit status 0; the runtime directory is empty.
