@@ -341,6 +341,7 @@ fcgiserve_run(int nthreads, fcgi_handler handler, fcgi_deferring_handler deferri
 		fatal("epoll: %s", strerror(errno));
 	for (int i = 0; i < nthreads; i++) {
 		if ((errno = pthread_create(&tid, NULL, serve, NULL)) == 0) {
+			pthread_setname_np(tid, "pp-request");	/* for top -H, perf, gdb */
 			pthread_detach(tid);
 			continue;
 		}

@@ -160,5 +160,6 @@ counter_init(void)
 		leadergate_init();
 	if ((errno = pthread_create(&tid, NULL, db_thread, NULL)) != 0)
 		fatal("pthread_create: %s", strerror(errno));
+	pthread_setname_np(tid, "pp-database");	/* for top -H, perf, gdb */
 	pthread_detach(tid);
 }
