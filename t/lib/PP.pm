@@ -175,6 +175,7 @@ sub start {
 	my ($self, %o) = @_;
 	my %env = $self->launch_env;
 	my $log = "$self->{dir}/launcher.log";
+	my $from = -s $log || 0;	# where this start's lines begin
 	my $pid = fork // die "fork: $!";
 	if ($pid == 0) {
 		setsid();
@@ -190,8 +191,16 @@ sub start {
 	return $pid if $o{nowait};
 	my $probe = $self->{role} eq 'authproxy' ? $self->auth_url('/health/live')
 	    : $self->{role} eq 'log-output' ? $self->log_url('/health') : $self->url('/health');
-	my $ok = wait_until(20, sub { $http->get($probe)->{status} == 200 });
-	die "stack did not come up; log:\n" . $self->log unless $ok;
+	my $up;
+	wait_until(20, sub { ($up = $http->get($probe)->{status} == 200) || waitpid($pid, WNOHANG) == $pid });
+	# free_port's port can be taken before nginx binds it (by another
+	# test's stack, or as a client's source port): new ports, another try.
+	if (!$up && !kill(0, $pid) && substr($self->log, $from) =~ /Address already in use/ && ($o{tries} // 0) < 3) {
+		delete $self->{pid};
+		$self->{$_} = free_port() for qw(app_port auth_port log_port);
+		return $self->start(%o, tries => ($o{tries} // 0) + 1);
+	}
+	die "stack did not come up; log:\n" . $self->log unless $up;
 	return $pid;
 }
 
