@@ -2,7 +2,7 @@
 # its schema (kubernetes-models, pinned in tools/k8s-validate), each
 # kustomization builds, and cross-checks catch what would break a deploy.
 # manifests/monitoring/ holds Prometheus and Grafana files, not Kubernetes
-# objects: t/25-monitoring.t proves those.
+# objects: t/29-monitoring.t proves those.
 use strict;
 use warnings;
 use lib 't/lib';
