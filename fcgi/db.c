@@ -529,39 +529,37 @@ db_connect(int64_t deadline, char *why, size_t whylen)
 	return st;
 }
 
+/* One statement on the connection, under its lock, within the deadline. */
+static enum db_status
+locked_query(const struct stmt *st, int nparams, const char *const *params,
+    int64_t deadline, int64_t *out, char *why, size_t whylen)
+{
+	enum db_status rc;
+
+	pthread_mutex_lock(&db_lock);
+	if (db_now_ms() >= deadline) {
+		snprintf(why, whylen, "deadline passed while waiting for the connection");
+		rc = DB_UNAVAILABLE;
+	} else
+		rc = query_bigint(st, nparams, params, deadline, out, why, whylen);
+	pthread_mutex_unlock(&db_lock);
+	return rc;
+}
+
 enum db_status
 db_increment(int64_t k, int64_t deadline, int64_t *after, char *why, size_t whylen)
 {
 	char kbuf[24];
 	const char *params[1] = { kbuf };
-	enum db_status st;
 
 	snprintf(kbuf, sizeof(kbuf), "%lld", (long long)k);
-	pthread_mutex_lock(&db_lock);
-	if (db_now_ms() >= deadline) {
-		pthread_mutex_unlock(&db_lock);
-		snprintf(why, whylen, "deadline passed while waiting for the connection");
-		return DB_UNAVAILABLE;
-	}
-	st = query_bigint(&increment, 1, params, deadline, after, why, whylen);
-	pthread_mutex_unlock(&db_lock);
-	return st;
+	return locked_query(&increment, 1, params, deadline, after, why, whylen);
 }
 
 enum db_status
 db_read(int64_t deadline, int64_t *value, char *why, size_t whylen)
 {
-	enum db_status st;
-
-	pthread_mutex_lock(&db_lock);
-	if (db_now_ms() >= deadline) {
-		pthread_mutex_unlock(&db_lock);
-		snprintf(why, whylen, "deadline passed while waiting for the connection");
-		return DB_UNAVAILABLE;
-	}
-	st = query_bigint(&reader, 0, NULL, deadline, value, why, whylen);
-	pthread_mutex_unlock(&db_lock);
-	return st;
+	return locked_query(&reader, 0, NULL, deadline, value, why, whylen);
 }
 
 unsigned long
