@@ -26,13 +26,13 @@ use Time::HiRes qw(time sleep);
 sub new {
 	my ($class, $dir) = @_;
 	mkdir $dir;
-	my $self = bless { dir => $dir }, $class;
+	my $self = bless { dir => $dir, owner => $$ }, $class;
 	$self->set_token('ok 3600');
 	$self->set_prom('value 0.25');
 	my $sock = IO::Socket::INET->new(Listen => 64, LocalAddr => '127.0.0.1',
 	    LocalPort => 0, Proto => 'tcp', ReuseAddr => 1) or die "fake: $!";
 	$self->{port} = $sock->sockport;
-	my $pid = fork // die;
+	my $pid = fork // die "fork: $!";
 	if ($pid == 0) {
 		setpgrp(0, 0);	# the server and its hanging children die together
 		$SIG{CHLD} = 'IGNORE';
@@ -46,6 +46,10 @@ sub new {
 			close $c;
 		}
 	}
+	# The parent makes the group too (as supervise.c does for its guardian):
+	# were it the child's alone, a stop before the child first ran (a
+	# loaded machine) would signal no group, and wait for ever.
+	setpgrp($pid, $pid);
 	close $sock;
 	$self->{pid} = $pid;
 	return $self;
@@ -85,10 +89,12 @@ sub tokens_issued {
 	return map { $_->{answer} } grep { defined $_->{answer} } $self->requests;
 }
 
+# Only in the process that made it (not a forked test child that exits).
 sub stop {
 	my ($self) = @_;
+	return if $self->{owner} != $$;
 	my $pid = delete $self->{pid} or return;
-	kill 'KILL', -$pid;
+	kill 'KILL', -$pid, $pid;
 	waitpid($pid, 0);
 }
 sub DESTROY { $_[0]->stop }

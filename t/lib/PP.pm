@@ -14,8 +14,9 @@ use HTTP::Tiny;
 use IO::Socket::INET;
 use POSIX qw(:sys_wait_h setsid);
 use Time::HiRes qw(time sleep);
-use Exporter 'import';
+use Exporter ();
 
+our @ISA = ('Exporter');
 our @EXPORT_OK = qw(free_port wait_until slurp user_dir);
 
 our $ROOT = abs_path(dirname(__FILE__) . '/../..');
@@ -23,6 +24,60 @@ our $MULT = $ENV{PP_TIMEOUT_MULT} || 1;
 our $BUILD = $ENV{PP_BUILD} || 'build';
 my @LIVE;	# every stack made, torn down at END
 my $http = HTTP::Tiny->new(timeout => 15 * $MULT, keep_alive => 0);
+
+# The watchdog: prove has no timeout, and a hung test file would hang the
+# suite (CI) for ever.  A test file (a .t, not tools/bench) that uses PP
+# gets PP_WATCHDOG seconds (default 900, times PP_TIMEOUT_MULT); then it
+# prints its processes and dies, so the teardown runs and the file fails.
+# Should the teardown hang too, 2 minutes later it kills what it started
+# and exits.  An alarm is the process's own: fork children have none.
+our $WATCHDOG = ($ENV{PP_WATCHDOG} || 900) * $MULT;
+my ($armed, $fired) = (0, 0);
+
+sub import {
+	my $class = shift;
+	if ($0 =~ /\.t\z/ && $armed != $$) {
+		$armed = $$;
+		$SIG{ALRM} = \&watchdog;
+		alarm $WATCHDOG;
+	}
+	$class->export_to_level(1, $class, @_);
+}
+
+sub watchdog {
+	return if $armed != $$;	# a fork child of the test that armed it
+	$fired++;
+	my $ps = join '', map { "#   $_\n" } family_ps();
+	print STDERR "# watchdog: $0 still running after $WATCHDOG s; its processes:\n$ps";
+	if ($fired == 1) {
+		alarm 120 * $MULT;
+		die "watchdog: $0 did not finish within $WATCHDOG s\n";
+	}
+	print STDERR "# watchdog: the teardown hangs too: killing what it started\n";
+	for my $line (family_ps()) {
+		my ($pid) = $line =~ /^\s*(\d+)/ or next;
+		kill 'KILL', $pid if $pid != $$;
+	}
+	POSIX::_exit(255);
+}
+
+# ps lines of this test's descendants and of its stacks' sessions.
+sub family_ps {
+	my %sid = map { $_->{pid} ? ($_->{pid} => 1) : () } @LIVE;
+	my (%parent, %text, %line);
+	for (split /\n/, qx{ps -e -o pid=,ppid=,sid=,pgid=,stat=,etimes=,wchan:20=,args=}) {
+		my ($pid, $ppid, $sid) = /^\s*(\d+)\s+(\d+)\s+(\d+)/ or next;
+		next if / ps -e -o pid=/;	# this listing's own ps
+		($parent{$pid}, $text{$pid}) = ($ppid, $_);
+		$line{$pid} = $_ if $sid{$sid};
+	}
+	for my $pid (keys %parent) {
+		my ($p, $n) = ($pid, 0);
+		$p = $parent{$p} while defined $p && $p != $$ && $n++ < 64;
+		$line{$pid} = $text{$pid} if defined $p && $p == $$ && $pid != $$;
+	}
+	return ("   PID   PPID    SID   PGID STAT ETIME WCHAN                ARGS", map { $line{$_} } sort { $a <=> $b } keys %line);
+}
 
 # A port nothing listens on now (the kernel's pick for port 0).
 sub free_port {
@@ -212,12 +267,19 @@ sub stop {
 	my $done = wait_until(20, sub { waitpid($pid, WNOHANG) == $pid });
 	$self->{last_exit} = $?;
 	unless ($done) {
-		kill 'KILL', -$pid;
-		waitpid($pid, 0);
+		kill 'KILL', -$pid, $pid;
+		wait_until(10, sub { waitpid($pid, WNOHANG) != 0 })
+		    or print STDERR "# launcher $pid survived SIGKILL for 10 s\n";
 	}
-	# Anything of the session left behind is a defect, but never leak it.
+	# Anything of the session left behind (the parts are in the guardian's
+	# group, in the same session) is a defect, but never leak it.
 	$self->{leftover} = $self->session_pids($pid);
-	kill 'KILL', @{ $self->{leftover} } if @{ $self->{leftover} };
+	for (1 .. 5) {
+		my $left = $self->session_pids($pid);
+		last unless @$left;
+		kill 'KILL', @$left;
+		sleep 0.1;
+	}
 	return $done;
 }
 
@@ -359,7 +421,20 @@ sub teardown_at_end { push @LIVE, $_[0] }
 
 END {
 	my $rc = $?;
-	$_->teardown for reverse @LIVE;	# the last made first: stacks before the databases they use
+	# The last made first: stacks before the databases they use.  One that
+	# fails (or the watchdog firing in it) does not keep the others up.
+	for my $h (reverse @LIVE) {
+		eval { $h->teardown; 1 } or print STDERR "# teardown: $@";
+	}
+	if ($fired && $armed == $$) {
+		# The watchdog fired (maybe in a DESTROY, which only warns): what
+		# hung is still running, and the file fails.
+		for my $line (family_ps()) {
+			my ($pid) = $line =~ /^\s*(\d+)/ or next;
+			kill 'KILL', $pid if $pid != $$;
+		}
+		$rc ||= 255;
+	}
 	$? = $rc;
 }
 
