@@ -54,11 +54,15 @@ sub watchdog {
 		die "watchdog: $0 did not finish within $WATCHDOG s\n";
 	}
 	print STDERR "# watchdog: the teardown hangs too: killing what it started\n";
+	kill_family();
+	POSIX::_exit(255);
+}
+
+sub kill_family {
 	for my $line (family_ps()) {
 		my ($pid) = $line =~ /^\s*(\d+)/ or next;
 		kill 'KILL', $pid if $pid != $$;
 	}
-	POSIX::_exit(255);
 }
 
 # ps lines of this test's descendants and of its stacks' sessions.
@@ -424,15 +428,14 @@ END {
 	# The last made first: stacks before the databases they use.  One that
 	# fails (or the watchdog firing in it) does not keep the others up.
 	for my $h (reverse @LIVE) {
-		eval { $h->teardown; 1 } or print STDERR "# teardown: $@";
+		next if eval { $h->teardown; 1 };
+		print STDERR "# teardown: $@";
+		$rc ||= 255;
 	}
 	if ($fired && $armed == $$) {
 		# The watchdog fired (maybe in a DESTROY, which only warns): what
 		# hung is still running, and the file fails.
-		for my $line (family_ps()) {
-			my ($pid) = $line =~ /^\s*(\d+)/ or next;
-			kill 'KILL', $pid if $pid != $$;
-		}
+		kill_family();
 		$rc ||= 255;
 	}
 	$? = $rc;
