@@ -15,8 +15,7 @@ use PP qw(slurp wait_until);
 
 my $root = $PP::ROOT;
 my $tools = "$root/tools/k8s-validate";
-system("cd $tools && (npm ls --depth=0 >/dev/null 2>&1 || npm ci --no-audit --no-fund --loglevel=error) >/dev/null") == 0
-    or BAIL_OUT('npm ci in tools/k8s-validate failed');
+PP::k8s_validate_deps($tools) or BAIL_OUT('npm ci in tools/k8s-validate failed');
 
 my @files;
 find(sub { push @files, $File::Find::name if /\.ya?ml$/ && $File::Find::dir !~ m{/manifests/monitoring} }, "$root/manifests");

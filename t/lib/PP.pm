@@ -84,6 +84,15 @@ sub family_ps {
 }
 
 # A port nothing listens on now (the kernel's pick for port 0).
+# The validator's node modules, installed once: t/20 and t/21 run side by
+# side under prove -j2, and two `npm ci` in one folder at once break each
+# other (ENOTEMPTY), so the install is serialised with flock(1).
+sub k8s_validate_deps {
+	my ($tools) = @_;
+	return system("cd $tools && flock package.json sh -c "
+	    . "'npm ls --depth=0 >/dev/null 2>&1 || npm ci --no-audit --no-fund --loglevel=error' >/dev/null") == 0;
+}
+
 sub free_port {
 	my $s = IO::Socket::INET->new(Listen => 1, LocalAddr => '127.0.0.1',
 	    LocalPort => 0, Proto => 'tcp', ReuseAddr => 1) or die "free_port: $!";
