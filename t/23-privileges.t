@@ -32,6 +32,13 @@ my $p = procs($pp->dir . '/run');
 my @programs = grep { $p->{$_}[0] =~ m{^\S*/pingpong-(worker|authproxy|logoutput)\s*$} } keys %$p;
 is(scalar @programs, 4, 'two workers, the token helper and log-output') or diag explain $p;
 is(scalar(grep { $p->{$_}[1] != $uid } @programs), 0, 'every program runs as www-data (effective uid)');
+# The launcher hands the programs the ids ("uid:gid"), not the name: no
+# worker maps the name service's modules (0.3 MiB each), and none keeps a
+# group other than the user's own.
+my $gid = (getpwnam('www-data'))[3];
+is(join(' ', grep { slurp("/proc/$_/maps") =~ /libnss_/ } @programs), '', 'no program has a name service module mapped');
+is(join(' ', map { (slurp("/proc/$_/status") =~ /^Groups:\s*(.*?)\s*$/m)[0] } sort @programs), join(' ', ($gid) x 4),
+    'each has the user\'s group and no other');
 # nginx's workers: children of the master, named by nginx.
 my ($master) = slurp($pp->dir . '/run/nginx.pid') =~ /(\d+)/;
 my @nw = grep { ((slurp("/proc/$_/stat") =~ /^\d+ \(.*?\) \S (\d+)/)[0] // -1) == $master } map { m{(\d+)$} } glob '/proc/[0-9]*';
@@ -51,6 +58,32 @@ for my $bad (['no-such-user-xyz', qr/PING_PONG_USER=no-such-user-xyz is not a us
 	my $out = qx{$PP::ROOT/$PP::BUILD/pingpong-worker 2>&1 </dev/null};
 	isnt($? >> 8, 0, "PING_PONG_USER=$bad->[0]: the worker does not serve");
 	like($out, $bad->[1], 'and says why');
+}
+
+# "uid:gid" by hand: those ids, without a name service; root's uid and
+# anything else that is not a name nor two numbers are refused.
+{
+	my $dir = $pp->dir . '/ids';
+	mkdir $dir;
+	chown $uid, -1, $dir;
+	my $pid = fork // die;
+	if ($pid == 0) {
+		@ENV{qw(PING_PONG_RUNTIME_DIR PING_PONG_DB_HOST PING_PONG_USER)} = ($dir, $pp->pgdir, "$uid:$gid");
+		exec 'spawn-fcgi', '-n', '-s', "$dir/w.sock", '--', "$PP::ROOT/$PP::BUILD/pingpong-worker" or POSIX::_exit(1);
+	}
+	ok(wait_until(5, sub { -e "$dir/metrics.shm" }), "PING_PONG_USER=$uid:$gid: the worker runs");
+	my $st = slurp("/proc/$pid/status");
+	is(join('/', ($st =~ /^Uid:\s+(\d+)\s+(\d+)\s+(\d+)/m), ($st =~ /^Gid:\s+(\d+)\s+(\d+)\s+(\d+)/m), ($st =~ /^Groups:\s*(.*?)\s*$/m)),
+	    join('/', ($uid) x 3, ($gid) x 3, $gid), 'as those ids, real, effective and saved, with that group alone');
+	kill 'TERM', $pid;
+	waitpid($pid, 0);
+	for my $bad (['0:0', qr/PING_PONG_USER=0:0 is root/], ["$uid:", qr/PING_PONG_USER=$uid: is not a user/],
+	    ["$uid:$gid:1", qr/is not a user/], ['99999999999999999999:1', qr/is not a user/]) {
+		local $ENV{PING_PONG_USER} = $bad->[0];
+		my $out = qx{$PP::ROOT/$PP::BUILD/pingpong-worker 2>&1 </dev/null};
+		isnt($? >> 8, 0, "PING_PONG_USER=$bad->[0]: refused");
+		like($out, $bad->[1], 'saying why');
+	}
 }
 
 # Descriptors 0-2: a worker started with stderr closed gets /dev/null
