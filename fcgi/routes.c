@@ -270,10 +270,13 @@ static void
 respond(FCGX_Request *req, struct response *res, const struct timespec *t0)
 {
 	const char *method = FCGX_GetParam("REQUEST_METHOD", req->envp);
+	size_t len = res->big != NULL ? res->biglen : strlen(res->body);
 
+	/* With the length, nginx sends the body as it is, not in chunks
+	 * (libfcgi has its own printf: no %zu). */
 	FCGX_FPrintF(req->out, "Status: %d %s\r\nContent-Type: %s\r\n"
-	    "Cache-Control: no-store\r\n", res->status, http_reason(res->status),
-	    res->ctype);
+	    "Content-Length: %lu\r\nCache-Control: no-store\r\n", res->status,
+	    http_reason(res->status), res->ctype, (unsigned long)len);
 	if (res->allow != NULL)
 		FCGX_FPrintF(req->out, "Allow: %s\r\n", res->allow);
 	if (res->retry)

@@ -51,6 +51,14 @@ for my $p ('/health', '/health/ready', '/pings') {
 	$r = $pp->request('HEAD', $p);
 	is($r->{status}, 200, "HEAD $p 200");
 	is($r->{content} // '', '', "HEAD $p has no body");
+	is($r->{headers}{'content-length'}, length $pp->get($p)->{content}, "HEAD $p: the length of GET's body");
+}
+# Every answer says its length (nginx then sends it as it is, not chunked).
+for my $p ('/pingpong', '/pings', '/health', '/metrics', '/nope') {
+	$r = $pp->get($p);
+	is($r->{headers}{'content-length'}, length $r->{content}, "GET $p ($r->{status}): Content-Length is the body's");
+	is($r->{headers}{'transfer-encoding'}, undef, "GET $p: not chunked");
+	$n++ if $p eq '/pingpong';
 }
 
 # Refused methods: 405 with Allow, and never an increment.
