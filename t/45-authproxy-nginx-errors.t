@@ -6,7 +6,6 @@ use strict;
 use warnings;
 use lib 't/lib';
 use Test::More;
-use IO::Socket::INET;
 use JSON::PP;
 use PP qw(wait_until);
 use AuthStack;
@@ -16,15 +15,8 @@ ok(wait_until(5, sub { $pp->auth_get('/health')->{status} == 200 }), 'a token is
 
 # One raw request; returns (status, content type, body).
 sub raw {
-	my ($req) = @_;
-	my $s = IO::Socket::INET->new(PeerAddr => '127.0.0.1', PeerPort => $pp->auth_port, Timeout => 10) or die;
-	print $s $req;
-	local $/;
-	my $all = <$s> // '';
-	my ($head, $body) = split /\r\n\r\n/, $all, 2;
-	my ($st) = $head =~ m{^HTTP/1\.[01] (\d{3})};
-	my ($ct) = $head =~ m{^Content-Type: ([^\r\n]+)}mi;
-	return ($st // 0, $ct // '', $body // '');
+	my $r = PP::raw_http($pp->auth_port, $_[0]);
+	return ($r->{status}, $r->{headers}{'content-type'} // '', $r->{content});
 }
 
 sub is_prom_error {

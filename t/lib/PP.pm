@@ -11,6 +11,7 @@ use File::Basename qw(dirname);
 use File::Path qw(remove_tree);
 use File::Temp qw(tempdir);
 use HTTP::Tiny;
+use IO::Select;
 use IO::Socket::INET;
 use POSIX qw(:sys_wait_h setsid);
 use Time::HiRes qw(time sleep);
@@ -344,6 +345,37 @@ sub request {
 sub auth_get {
 	my ($self, $path, %h) = @_;
 	return $http->get($self->auth_url($path), { headers => \%h });
+}
+
+# One raw HTTP exchange with 127.0.0.1:$port, for what HTTP::Tiny would
+# never send (bad request lines, huge headers): writes $bytes, reads until
+# the server closes or $secs pass; $sent->() runs between the two.  Returns { status, headers (names in
+# lower case), content, raw } like HTTP::Tiny, status 0 when nothing came.
+sub raw_http {
+	my ($port, $bytes, $secs, $sent) = @_;
+	my $s = IO::Socket::INET->new(PeerAddr => '127.0.0.1', PeerPort => $port, Timeout => 5)
+	    or die "raw_http: connect to $port: $!";
+	print $s $bytes;
+	$sent->() if $sent;
+	my $sel = IO::Select->new($s);
+	my $raw = '';
+	my $end = time + ($secs // 15) * $MULT;
+	while (time < $end && $sel->can_read($end - time)) {
+		sysread($s, my $buf, 65536) or last;
+		$raw .= $buf;
+	}
+	close $s;
+	my ($head, $body) = split /\r\n\r\n/, $raw, 2;
+	my %h;
+	$h{lc $1} = $2 while ($head // '') =~ /^([!-9;-~]+):[ \t]*([^\r\n]*)/mg;
+	my ($st) = ($head // '') =~ m{^HTTP/1\.[01] (\d{3})};
+	$body //= '';
+	if (($h{'transfer-encoding'} // '') eq 'chunked') {
+		my $whole = '';
+		$whole .= substr($body, 0, hex($1), '') while $body =~ s/\A([0-9a-fA-F]+)[^\r\n]*\r\n// && hex($1) > 0;
+		$body = $whole;
+	}
+	return { status => $st // 0, headers => \%h, content => $body, raw => $raw };
 }
 
 # Runs $clients processes, each making up to $n GETs of $path (stopping
