@@ -6,7 +6,6 @@ use warnings;
 use lib 't/lib';
 use Test::More;
 use HTTP::Tiny;
-use IO::Socket::INET;
 use PP qw(wait_until slurp);
 use AuthStack;
 
@@ -81,10 +80,7 @@ my $evil = FakeAzure->new($pp->dir . '/fake-evil');
 my $prom2 = FakeAzure->new($pp->dir . '/fake-prom2');
 for my $req ("GET /api/v1/query?query=up HTTP/1.1\r\nHost: 127.0.0.1:" . $evil->port . "\r\nConnection: close\r\n\r\n",
     "GET http://127.0.0.1:" . $evil->port . "/api/v1/query?query=up HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n") {
-	my $s = IO::Socket::INET->new(PeerAddr => '127.0.0.1', PeerPort => $pp->auth_port) or die;
-	print $s $req;
-	local $/;
-	my $ans = <$s>;
+	my $ans = PP::raw_http($pp->auth_port, $req)->{raw};
 	like($ans, qr{^HTTP/1\.1 502}, 'a steering attempt goes to the configured (stopped) upstream only');
 }
 my @evil = $evil->requests;

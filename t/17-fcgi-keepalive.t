@@ -6,7 +6,6 @@ use warnings;
 use lib 't/lib';
 use Test::More;
 use Time::HiRes qw(time);
-use IO::Socket::INET;
 use PP qw(slurp wait_until);
 
 # Connected sockets on the workers' FastCGI socket (accepted ones carry its path).
@@ -34,11 +33,7 @@ sub rendered { slurp($_[0]->dir . '/run/nginx.conf') }
 # size around the boundary, each with a second request pipelined behind it.
 sub pipelined {
 	my ($port, @reqs) = @_;
-	my $s = IO::Socket::INET->new(PeerAddr => '127.0.0.1', PeerPort => $port, Timeout => 10) or return ();
-	print $s join '', @reqs;
-	local $/;
-	my $all = <$s> // '';
-	return $all =~ m{^HTTP/1\.1 (\d{3})}mg;
+	return PP::raw_http($port, join('', @reqs), 10)->{raw} =~ m{^HTTP/1\.1 (\d{3})}mg;
 }
 {
 	my $pp = PP->new(role => 'app', env => { PING_PONG_WORKERS => 1, PING_PONG_NGINX_WORKERS => 1 });

@@ -5,7 +5,6 @@ use warnings;
 use lib 't/lib';
 use Test::More;
 use IO::Socket::INET;
-use IO::Select;
 use Time::HiRes qw(time sleep);
 use PP qw(wait_until);
 
@@ -14,21 +13,9 @@ my $port = $pp->app_port;
 
 # Sends raw bytes; returns everything read until close or $secs.
 sub raw {
-	my ($bytes, $secs, $p) = @_;
-	my $s = IO::Socket::INET->new(PeerAddr => '127.0.0.1', PeerPort => $p // $port, Timeout => 5) or die "connect: $!";
-	print $s $bytes;
-	my $sel = IO::Select->new($s);
-	my $out = '';
-	my $end = time + ($secs // 5);
-	while (time < $end && $sel->can_read($end - time)) {
-		my $n = sysread($s, my $buf, 65536);
-		last unless $n;
-		$out .= $buf;
-	}
-	close $s;
-	return $out;
+	my ($bytes, $secs) = @_;
+	return PP::raw_http($port, $bytes, $secs // 5)->{raw};
 }
-sub status { $_[0] =~ m{^HTTP/1\.[01] (\d{3})} ? $1 : 0 }
 sub alive { my $r = $pp->get('/pingpong'); $r->{status} == 200 && $r->{content} =~ /^pong \d+\n$/ }
 
 my %cases = (
@@ -53,7 +40,7 @@ my %cases = (
 );
 for my $name (sort keys %cases) {
 	my ($req, $want) = @{ $cases{$name} };
-	my $st = status(raw($req, 5));
+	my $st = PP::raw_http($port, $req, 5)->{status};
 	like($st, $want, "$name: $st");
 	ok(alive(), "$name: the service still answers");
 }
