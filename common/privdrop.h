@@ -13,8 +13,9 @@ int	stdio_open(void);
 
 /*
  * Run as root: becomes user for good, a name (its uid, gid and groups) or
- * "uid:gid" (those ids, no other group), and checks root cannot be regained.  Not root: does nothing.  Returns 0, or -1 with
- * the reason in why.
+ * "uid:gid" (those ids, no other group), neither root nor root's group,
+ * and checks root cannot be regained.  Not root: does nothing.  Returns
+ * 0, or -1 with the reason in why.
  */
 int	privdrop(const char *user, char *why, size_t whylen);
 

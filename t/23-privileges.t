@@ -33,12 +33,12 @@ my @programs = grep { $p->{$_}[0] =~ m{^\S*/pingpong-(worker|authproxy|logoutput
 is(scalar @programs, 4, 'two workers, the token helper and log-output') or diag explain $p;
 is(scalar(grep { $p->{$_}[1] != $uid } @programs), 0, 'every program runs as www-data (effective uid)');
 # The launcher hands the programs the ids ("uid:gid"), not the name: no
-# worker maps the name service's modules (0.3 MiB each), and none keeps a
+# worker maps the name service's modules (0.7 MiB each), and none keeps a
 # group other than the user's own.
 my $gid = (getpwnam('www-data'))[3];
 is(join(' ', grep { slurp("/proc/$_/maps") =~ /libnss_/ } @programs), '', 'no program has a name service module mapped');
 is(join(' ', map { (slurp("/proc/$_/status") =~ /^Groups:\s*(.*?)\s*$/m)[0] } sort @programs), join(' ', ($gid) x 4),
-    'each has the user\'s group and no other');
+    'each has the user\'s group alone (none of root\'s)');
 # nginx's workers: children of the master, named by nginx.
 my ($master) = slurp($pp->dir . '/run/nginx.pid') =~ /(\d+)/;
 my @nw = grep { ((slurp("/proc/$_/stat") =~ /^\d+ \(.*?\) \S (\d+)/)[0] // -1) == $master } map { m{(\d+)$} } glob '/proc/[0-9]*';
@@ -77,7 +77,8 @@ for my $bad (['no-such-user-xyz', qr/PING_PONG_USER=no-such-user-xyz is not a us
 	    join('/', ($uid) x 3, ($gid) x 3, $gid), 'as those ids, real, effective and saved, with that group alone');
 	kill 'TERM', $pid;
 	waitpid($pid, 0);
-	for my $bad (['0:0', qr/PING_PONG_USER=0:0 is root/], ["$uid:", qr/PING_PONG_USER=$uid: is not a user/],
+	for my $bad (['0:0', qr/PING_PONG_USER=0:0 is root/], ["$uid:0", qr/PING_PONG_USER=$uid:0 has root's group/],
+	    ["$uid:", qr/PING_PONG_USER=$uid: is not a user/], ['4294967295:1', qr/is not a user/],
 	    ["$uid:$gid:1", qr/is not a user/], ['99999999999999999999:1', qr/is not a user/]) {
 		local $ENV{PING_PONG_USER} = $bad->[0];
 		my $out = qx{$PP::ROOT/$PP::BUILD/pingpong-worker 2>&1 </dev/null};
