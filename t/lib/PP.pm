@@ -372,7 +372,10 @@ sub raw_http {
 	$body //= '';
 	if (($h{'transfer-encoding'} // '') eq 'chunked') {
 		my $whole = '';
-		$whole .= substr($body, 0, hex($1), '') while $body =~ s/\A([0-9a-fA-F]+)[^\r\n]*\r\n// && hex($1) > 0;
+		while ($body =~ s/\A([0-9a-fA-F]+)[^\r\n]*\r\n// && (my $n = hex $1) > 0) {
+			$whole .= substr($body, 0, $n, '');
+			$body =~ s/\A\r\n//;	# each chunk's own end
+		}
 		$body = $whole;
 	}
 	return { status => $st // 0, headers => \%h, content => $body, raw => $raw };
