@@ -51,40 +51,48 @@ ok(-e "$state/metrics.shm" && (stat "$state/metrics.shm")[4] == $uid, 'the share
 $pp->stop;
 is($pp->{last_exit} >> 8, 0, 'stops with status 0');
 
-# A user that does not exist, or root, is refused at start.
-for my $bad (['no-such-user-xyz', qr/PING_PONG_USER=no-such-user-xyz is not a user of this system/],
-    ['root', qr/PING_PONG_USER=root is root: expected an unprivileged user/]) {
-	local $ENV{PING_PONG_USER} = $bad->[0];
-	my $out = qx{$PP::ROOT/$PP::BUILD/pingpong-worker 2>&1 </dev/null};
-	isnt($? >> 8, 0, "PING_PONG_USER=$bad->[0]: the worker does not serve");
-	like($out, $bad->[1], 'and says why');
-}
-
-# "uid:gid" by hand: those ids, without a name service; root's uid and
-# anything else that is not a name nor two numbers are refused.
-{
-	my $dir = $pp->dir . '/ids';
+# A worker of its own under spawn-fcgi, as the launcher would start it:
+# runtime directory $dir (made if missing, the user's), the stack's
+# database, %env added; the command (default: the worker) and a file for
+# its stderr may be given.  Returns its pid.
+sub lone_worker {
+	my ($dir, %o) = @_;
 	mkdir $dir;
 	chown $uid, -1, $dir;
+	chmod 0700, $dir;
 	my $pid = fork // die;
 	if ($pid == 0) {
-		@ENV{qw(PING_PONG_RUNTIME_DIR PING_PONG_DB_HOST PING_PONG_USER)} = ($dir, $pp->pgdir, "$uid:$gid");
-		exec 'spawn-fcgi', '-n', '-s', "$dir/w.sock", '--', "$PP::ROOT/$PP::BUILD/pingpong-worker" or POSIX::_exit(1);
+		%ENV = (%ENV, PING_PONG_RUNTIME_DIR => $dir, PING_PONG_DB_HOST => $pp->pgdir, %{ $o{env} || {} });
+		open STDERR, '>', $o{stderr} or POSIX::_exit(1) if $o{stderr};
+		exec 'spawn-fcgi', '-n', '-s', "$dir/w.sock", '--', @{ $o{cmd} || ["$PP::ROOT/$PP::BUILD/pingpong-worker"] }
+		    or POSIX::_exit(1);
 	}
+	return $pid;
+}
+sub stop_worker { kill 'TERM', $_[0]; waitpid($_[0], 0) }
+
+# "uid:gid" by hand: those ids, without a name service.
+{
+	my $dir = $pp->dir . '/ids';
+	my $pid = lone_worker($dir, env => { PING_PONG_USER => "$uid:$gid" });
 	ok(wait_until(5, sub { -e "$dir/metrics.shm" }), "PING_PONG_USER=$uid:$gid: the worker runs");
 	my $st = slurp("/proc/$pid/status");
 	is(join('/', ($st =~ /^Uid:\s+(\d+)\s+(\d+)\s+(\d+)/m), ($st =~ /^Gid:\s+(\d+)\s+(\d+)\s+(\d+)/m), ($st =~ /^Groups:\s*(.*?)\s*$/m)),
 	    join('/', ($uid) x 3, ($gid) x 3, $gid), 'as those ids, real, effective and saved, with that group alone');
-	kill 'TERM', $pid;
-	waitpid($pid, 0);
-	for my $bad (['0:0', qr/PING_PONG_USER=0:0 is root/], ["$uid:0", qr/PING_PONG_USER=$uid:0 has root's group/],
-	    ["$uid:", qr/PING_PONG_USER=$uid: is not a user/], ['4294967295:1', qr/is not a user/],
-	    ["$uid:$gid:1", qr/is not a user/], ['99999999999999999999:1', qr/is not a user/]) {
-		local $ENV{PING_PONG_USER} = $bad->[0];
-		my $out = qx{$PP::ROOT/$PP::BUILD/pingpong-worker 2>&1 </dev/null};
-		isnt($? >> 8, 0, "PING_PONG_USER=$bad->[0]: refused");
-		like($out, $bad->[1], 'saying why');
-	}
+	stop_worker($pid);
+}
+
+# Refused at start, saying why: a user that does not exist, root, root's
+# group, and anything that is neither a name nor two numbers.
+for my $bad (['no-such-user-xyz', qr/PING_PONG_USER=no-such-user-xyz is not a user of this system/],
+    ['root', qr/PING_PONG_USER=root is root: expected an unprivileged user/],
+    ['0:0', qr/PING_PONG_USER=0:0 is root/], ["$uid:0", qr/PING_PONG_USER=$uid:0 has root's group/],
+    ["$uid:", qr/PING_PONG_USER=$uid: is not a user/], ['4294967295:1', qr/is not a user/],
+    ["$uid:$gid:1", qr/is not a user/], ['99999999999999999999:1', qr/is not a user/]) {
+	local $ENV{PING_PONG_USER} = $bad->[0];
+	my $out = qx{$PP::ROOT/$PP::BUILD/pingpong-worker 2>&1 </dev/null};
+	isnt($? >> 8, 0, "PING_PONG_USER=$bad->[0]: the worker does not serve");
+	like($out, $bad->[1], 'and says why');
 }
 
 # Descriptors 0-2: a worker started with stderr closed gets /dev/null
@@ -92,28 +100,16 @@ for my $bad (['no-such-user-xyz', qr/PING_PONG_USER=no-such-user-xyz is not a us
 # its stderr and receives log lines.
 {
 	my $dir = $pp->dir . '/fd';
-	mkdir $dir;
-	chown $uid, -1, $dir;
-	chmod 0700, $dir;
-	my $sock = "$dir/w.sock";
-	my $pid = fork // die;
-	if ($pid == 0) {
-		$ENV{PING_PONG_RUNTIME_DIR} = $dir;
-		$ENV{PING_PONG_DB_HOST} = $pp->pgdir;
-		exec 'spawn-fcgi', '-n', '-s', $sock, '--', '/bin/sh', '-c',
-		    "exec $PP::ROOT/$PP::BUILD/pingpong-worker 2>&-" or POSIX::_exit(1);
-	}
+	my $pid = lone_worker($dir, cmd => ['/bin/sh', '-c', "exec $PP::ROOT/$PP::BUILD/pingpong-worker 2>&-"]);
 	ok(wait_until(5, sub { -e "$dir/metrics.shm" }), 'a worker started with fd 2 closed runs');
 	is(readlink("/proc/$pid/fd/2") // 'closed', '/dev/null', 'its fd 2 is /dev/null');
-	kill 'TERM', $pid;
-	waitpid($pid, 0);
+	stop_worker($pid);
 }
 
 # Symlinks: a metrics.shm planted as a symlink is not followed.
 {
 	my $dir = $pp->dir . '/planted';
 	mkdir $dir;
-	chown $uid, -1, $dir;
 	my $target = $pp->dir . '/target';
 	open my $fh, '>', $target or die;
 	print $fh "precious\n";
@@ -121,18 +117,12 @@ for my $bad (['no-such-user-xyz', qr/PING_PONG_USER=no-such-user-xyz is not a us
 	chmod 0666, $target;
 	symlink $target, "$dir/metrics.shm" or die;
 	symlink $target, "$dir/leader.shm" or die;
-	local $ENV{PING_PONG_RUNTIME_DIR} = $dir;
-	local $ENV{PING_PONG_DB_HOST} = $pp->pgdir;
-	my $pid = fork // die;
-	if ($pid == 0) {
-		open STDERR, '>', $pp->dir . '/planted.log';
-		exec 'spawn-fcgi', '-n', '-s', "$dir/w.sock", '--', "$PP::ROOT/$PP::BUILD/pingpong-worker" or POSIX::_exit(1);
-	}
-	ok(wait_until(5, sub { slurp($pp->dir . '/planted.log') =~ /leader gate/ }), 'the worker started');
+	my $log = $pp->dir . '/planted.log';
+	my $pid = lone_worker($dir, stderr => $log);
+	ok(wait_until(5, sub { slurp($log) =~ /leader gate/ }), 'the worker started');
 	is(slurp($target), "precious\n", 'a file behind a planted symlink is untouched');
-	like(slurp($pp->dir . '/planted.log'), qr/metrics: cannot map .*Too many levels of symbolic links/, 'and the worker says why it keeps its own metrics');
-	kill 'TERM', $pid;
-	waitpid($pid, 0);
+	like(slurp($log), qr/metrics: cannot map .*Too many levels of symbolic links/, 'and the worker says why it keeps its own metrics');
+	stop_worker($pid);
 }
 
 # A world-writable, non-sticky shared volume is refused (anyone could plant files there).
