@@ -13,7 +13,9 @@
 #   status <code> [retry-after <s>]   an error body {error, error_description}
 #   hang                 accept and never answer
 #   garbage              200 with a body that is not JSON
-# A prometheus mode line: value <v> | empty | status <code> | hang.
+# A prometheus mode line: value <v> | empty | status <code> | hang |
+#   header <Name: value>  (200 value 1 with this header added: a hostile
+#                        upstream's X-Accel-Redirect, say).
 package FakeAzure;
 
 use strict;
@@ -163,6 +165,8 @@ sub serve {
 			($status, $out) = (200, qq({"status":"success","data":{"resultType":"vector","result":[{"metric":{},"value":[1700000000.123,"$1"]}]}}));
 		} elsif ($m eq 'empty') {
 			($status, $out) = (200, '{"status":"success","data":{"resultType":"vector","result":[]}}');
+		} elsif ($m =~ /^header (.+)/) {
+			($status, $extra, $out) = (200, "$1\r\n", '{"status":"success","data":{"resultType":"vector","result":[]}}');
 		} elsif ($m =~ /^status (\d+)/) {
 			($status, $out) = ($1, '{"error":{"code":"Unauthorized","message":"fake upstream refusal"}}');
 		} elsif ($m eq 'hang') {
