@@ -106,6 +106,7 @@ static long	 ints[S__MAX];
 static int	 given[S__MAX];
 static char	*dotenv_values[S__MAX];
 static int	 nomem;			/* a strdup failed while reading */
+static unsigned	 unclosed;		/* the first .env line whose quote does not close */
 static char	 warnings[WARN_MAX][200];
 static int	 nwarnings;
 
@@ -206,14 +207,25 @@ dotenv_keep(const char *key, const char *value, void *arg)
 		nomem = 1;
 }
 
-/* A line of .env that is not an assignment: its text may hold a secret, so only its first word is shown. */
+/*
+ * A line of .env not taken: its text may hold a secret, so only the first
+ * word of a line that is not an assignment is shown.  A quote that does not
+ * close on its line is an error (config_load fails naming the line only):
+ * its value would otherwise fall back to the default, and the next line,
+ * the rest of the value, would be shown as not an assignment.
+ */
 static void
-dotenv_bad(unsigned lineno, const char *line, void *arg)
+dotenv_bad(unsigned lineno, enum dotenv_bad why, const char *line, void *arg)
 {
 	char word[64];
 	size_t n = 0;
 
 	(void)arg;
+	if (why == DOTENV_UNCLOSED) {
+		if (unclosed == 0)
+			unclosed = lineno;
+		return;
+	}
 	if (line != NULL) {
 		line += strspn(line, " \t");
 		n = strspn(line, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_");
@@ -255,7 +267,14 @@ dotenv_read(char *err, size_t errlen)
 			snprintf(err, errlen, ".env: cannot read: %s", strerror(errno));
 		return -1;
 	}
+	unclosed = 0;
 	dotenv_parse(buf, (size_t)n, dotenv_keep, dotenv_bad, NULL);
+	explicit_bzero(buf, sizeof(buf));
+	if (unclosed != 0) {
+		snprintf(err, errlen, ".env line %u: a quoted value is not closed on its line "
+		    "(a value is one line; in double quotes, a newline is written backslash n)", unclosed);
+		return -1;
+	}
 	return 0;
 }
 

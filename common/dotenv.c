@@ -13,9 +13,9 @@ is_key_char(int c, int first)
 	return c == '_' || isalpha(c) || (!first && isdigit(c));
 }
 
-/* Parses one line (NUL-terminated, modifiable); returns 0 or -1 if not an assignment. */
+/* Parses one line (NUL-terminated, modifiable); 0, or why it is not taken. */
 static int
-parse_line(char *p, dotenv_cb cb, void *arg)
+parse_line(char *p, dotenv_cb cb, void *arg, enum dotenv_bad *why)
 {
 	char *key, *val, *end, *o;
 
@@ -29,6 +29,7 @@ parse_line(char *p, dotenv_cb cb, void *arg)
 			p++;
 	}
 	key = p;
+	*why = DOTENV_NOT_ASSIGNMENT;
 	if (!is_key_char((unsigned char)*p, 1))
 		return -1;
 	while (is_key_char((unsigned char)*p, 0))
@@ -53,8 +54,10 @@ parse_line(char *p, dotenv_cb cb, void *arg)
 			} else
 				*o++ = *p;
 		}
-		if (*p != q)
+		if (*p != q) {
+			*why = DOTENV_UNCLOSED;
 			return -1;
+		}
 		*o = '\0';
 	} else {
 		for (; *p != '\0'; p++) {
@@ -62,7 +65,7 @@ parse_line(char *p, dotenv_cb cb, void *arg)
 				break;
 			*o++ = *p;
 		}
-		while (o > val && (o[-1] == ' ' || o[-1] == '\t' || o[-1] == '\r'))
+		while (o > val && (o[-1] == ' ' || o[-1] == '\t'))
 			o--;
 		*o = '\0';
 	}
@@ -77,28 +80,35 @@ dotenv_parse(const char *buf, size_t len, dotenv_cb cb, dotenv_bad_cb bad, void 
 	size_t i = 0, n;
 	unsigned lineno = 0;
 	int skipped = 0;
+	enum dotenv_bad why;
 
 	while (i < len) {
 		const char *nl = memchr(buf + i, '\n', len - i);
 		size_t ll = nl != NULL ? (size_t)(nl - (buf + i)) : len - i;
 
-		n = ll < sizeof(line) - 1 ? ll : sizeof(line) - 1;
+		/* CRLF: the CR belongs to the line's end, not to its value. */
+		if (ll > 0 && buf[i + ll - 1] == '\r')
+			n = ll - 1;
+		else
+			n = ll;
+		if (n > sizeof(line) - 1)
+			n = sizeof(line) - 1;
 		memcpy(line, buf + i, n);
 		line[n] = '\0';
-		if (n > 0 && line[n - 1] == '\r')
-			line[n - 1] = '\0';
 		lineno++;
 		if (ll >= sizeof(line) - 1 || memchr(line, '\0', n) != NULL) {
 			skipped++;
 			if (bad != NULL)
-				bad(lineno, NULL, arg);
-		} else if (parse_line(line, cb, arg) == -1) {
+				bad(lineno, DOTENV_UNREADABLE, NULL, arg);
+		} else if (parse_line(line, cb, arg, &why) == -1) {
 			skipped++;
-			if (bad != NULL) {
+			if (bad != NULL && why != DOTENV_NOT_ASSIGNMENT)
+				bad(lineno, why, NULL, arg);
+			else if (bad != NULL) {
 				/* parse_line may have cut the line: show it whole. */
 				memcpy(line, buf + i, n);
 				line[n] = '\0';
-				bad(lineno, line, arg);
+				bad(lineno, why, line, arg);
 			}
 		}
 		i += ll + 1;

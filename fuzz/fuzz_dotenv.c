@@ -16,11 +16,11 @@ sink(const char *key, const char *value, void *arg)
 }
 
 static void
-bad(unsigned lineno, const char *line, void *arg)
+bad(unsigned lineno, enum dotenv_bad why, const char *line, void *arg)
 {
 	size_t *n = arg;
 
-	*n += lineno + (line != NULL ? strlen(line) : 0);
+	*n += lineno + (size_t)why + (line != NULL ? strlen(line) : 0);
 }
 
 int

@@ -163,6 +163,40 @@ unlike($logs, qr/\Q$secret\E/, 'no password in any log');
 	ok(!-e "$dir/pwned" && !-e "$dir/pwned2", 'and nothing in them runs');
 }
 
+# .env with Windows line endings (CRLF) reads like LF: every line is taken,
+# no CR is left in a value.
+open $fh, '>', "$dir/.env" or die;
+print $fh "# written on Windows\r\nPING_PONG_WORKERS=3\r\nPING_PONG_LOG_FORMAT=\"json\"\r\nPING_PONG_DB_NAME='crlf'\r\n\r\nPING_PONG_DB_USER=u # note\r\n";
+close $fh;
+$cfg = qx{cd $dir && $PP::ROOT/$PP::BUILD/pingpong-worker --print-config 2>&1};
+is($? >> 8, 0, 'a CRLF .env: accepted');
+unlike($cfg, qr/WARNING/, 'without a warning about its lines') or diag $cfg;
+like($cfg, qr/^PING_PONG_WORKERS=3$/m, 'a CRLF .env: a bare value is read');
+like($cfg, qr/^PING_PONG_LOG_FORMAT=json$/m, 'a double-quoted one');
+like($cfg, qr/^PING_PONG_DB_NAME=crlf$/m, 'a single-quoted one');
+like($cfg, qr/^PING_PONG_DB_USER=u$/m, 'one with a comment after it');
+unlike($cfg, qr/\r/, 'no CR anywhere');
+unlink "$dir/.env";
+
+# A quoted value that does not close on its line (a secret spread over two
+# lines): the start stops with status 2 and one line naming the line number,
+# never a default password, never the text of either line.
+open $fh, '>', "$dir/.env" or die;
+print $fh "PING_PONG_LOG_LEVEL=info\nPING_PONG_DB_PASSWORD=\"first-$secret\nsecond-$secret\"\nPING_PONG_APP_PORT=3111\n";
+close $fh;
+{
+	local $ENV{PING_PONG_DB_PASSWORD};
+	delete $ENV{PING_PONG_DB_PASSWORD};
+	($rc, $out) = launch(PING_PONG_DB_PASSWORD => undef);
+}
+is($rc, 2, 'a quoted value over two lines: exit 2');
+my @lines = grep { /\S/ } split /\n/, $out;
+is(scalar @lines, 1, 'one line') or diag $out;
+like($out, qr/CRITICAL .*\.env line 2: a quoted value is not closed on its line/, 'naming the line');
+unlike($out, qr/first|second|\Q$secret\E/, 'and no text of it');
+ok(!-e "$dir/run/nginx.conf", 'nothing was started');
+unlink "$dir/.env";
+
 # Typos: an unknown PING_PONG_/AUTH_PROXY_/LOG_APP_ name in the environment
 # or .env, and a line of .env that is not an assignment, get one warning
 # each, naming the closest setting; the line's text (maybe a secret) is not shown.
