@@ -93,15 +93,20 @@ $(BUILD)/pingpong-supervise: $(SUPERVISE_OBJ) $(BUILD)/common/log.o \
 
 # The service in the foreground; a private PostgreSQL under ./var/ unless
 # PING_PONG_DB_HOST names a server.
-run: deps
+# It installs what building and running need, nothing of the tests'
+# (t/71 checks the list it asks for).
+run:
+	@tools/deps build run
 	@$(MAKE) --no-print-directory all
 	exec tools/run
 
 # Forgets make run's private database (./var/pg): the count starts again
-# at 0.  Refused while a stack runs on ./var; no question asked otherwise.
+# at 0.  Refused while a stack started by make run uses it, whatever its
+# runtime directory (tools/run holds var/pg/stack.lock, shared, for the
+# stack's life); no question asked otherwise.
 reset:
-	@if [ -e var/lock ] && ! flock -n var/lock true; then \
-	    echo "make reset: a stack is running on ./var: stop it first" >&2; exit 1; fi
+	@if [ -e var/pg/stack.lock ] && ! flock -n var/pg/stack.lock true; then \
+	    echo "make reset: a stack started by make run uses ./var/pg: stop it first" >&2; exit 1; fi
 	tools/pg stop ./var/pg
 	rm -rf var/pg
 

@@ -416,15 +416,20 @@ validate(int i, const char *v, char *err, size_t errlen)
 		    r->env, shown);
 		return -1;
 	case T_CHOICE: {
-		/* Whole words only: "auto|client_secret" is not a choice. */
+		/*
+		 * Whole words only: "auto|client_secret" is not a choice.  Any
+		 * case, like levels (JSON is json); the value is kept as listed.
+		 */
 		size_t n = strlen(v);
 		long k = 0;
 
 		for (const char *c = r->choices; *c != '\0'; c += *c == '|', k++) {
 			size_t w = strcspn(c, "|");
 
-			if (w == n && n > 0 && strncmp(c, v, n) == 0) {
+			if (w == n && n > 0 && strncasecmp(c, v, n) == 0) {
 				ints[i] = k;
+				if (v == values[i])
+					memcpy(values[i], c, n);
 				return 0;
 			}
 			c += w;
@@ -461,6 +466,32 @@ validate(int i, const char *v, char *err, size_t errlen)
 		return -1;
 	}
 	return -1;
+}
+
+/*
+ * Role all: nginx serves three roles, one port each; two on one port would
+ * answer one role's requests with the other's (nginx takes the first
+ * server block of a port as its default).
+ */
+static int
+check_ports(unsigned owners, char *err, size_t errlen)
+{
+	static const enum setting ports[] = { S_APP_PORT, S_AUTH_PORT, S_LOG_PORT };
+	size_t n = sizeof(ports) / sizeof(ports[0]);
+
+	if ((owners & ALL) != ALL || values[S_ROLE] == NULL ||
+	    strcmp(values[S_ROLE], "all") != 0)
+		return 0;
+	for (size_t a = 0; a < n; a++)
+		for (size_t b = a + 1; b < n; b++)
+			if (ints[ports[a]] == ints[ports[b]]) {
+				snprintf(err, errlen, "%s=%ld is invalid: expected a port of its own "
+				    "(%s=%ld: role all serves both, one port each)",
+				    rows[ports[b]].env, ints[ports[b]], rows[ports[a]].env,
+				    ints[ports[a]]);
+				return -1;
+			}
+	return 0;
 }
 
 int
@@ -504,6 +535,8 @@ config_load(unsigned owners, char *err, size_t errlen)
 		if (validate(i, values[i], err, errlen) == -1)
 			return -1;
 	}
+	if (check_ports(owners, err, errlen) == -1)
+		return -1;
 	/* libpq takes one port for every host, or one port per host. */
 	if ((rows[S_DB_PORT].owners & owners) && ints[S_DB_PORT] != 1 &&
 	    ints[S_DB_PORT] != ints[S_DB_HOST]) {
@@ -581,7 +614,7 @@ config_role_owners(const char *role)
 	};
 
 	for (size_t i = 0; i < sizeof(roles) / sizeof(roles[0]); i++)
-		if (strcmp(role, roles[i].role) == 0)
+		if (strcasecmp(role, roles[i].role) == 0)
 			return roles[i].owners;
 	return 0;
 }
@@ -700,7 +733,7 @@ config_main(int argc, char *argv[], unsigned owners)
 	log_init(name, PP_LOG_INFO, PP_LOG_TEXT);
 	if (config_load(owners, err, sizeof(err)) == -1) {
 		/* The format asked for, unless that is the setting in error. */
-		if (values[S_LOG_FORMAT] != NULL && strcmp(values[S_LOG_FORMAT], "json") == 0)
+		if (values[S_LOG_FORMAT] != NULL && strcasecmp(values[S_LOG_FORMAT], "json") == 0)
 			log_init(name, PP_LOG_INFO, PP_LOG_JSON);
 		log_msg(PP_LOG_CRITICAL, NULL, "configuration error: %s", err);
 		return 2;

@@ -94,3 +94,16 @@ privdrop(const char *user, char *why, size_t whylen)
 	}
 	return 0;
 }
+
+void
+privdrop_who(char *buf, size_t len)
+{
+	struct passwd pw, *found = NULL;
+	char names[1024];
+	uid_t uid = geteuid();
+
+	if (getpwuid_r(uid, &pw, names, sizeof(names), &found) == 0 && found != NULL)
+		snprintf(buf, len, "user %s (uid %ld)", pw.pw_name, (long)uid);
+	else
+		snprintf(buf, len, "uid %ld", (long)uid);
+}

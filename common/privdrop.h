@@ -19,4 +19,11 @@ int	stdio_open(void);
  */
 int	privdrop(const char *user, char *why, size_t whylen);
 
+/*
+ * Who the program runs as, for a message about write access: "user
+ * www-data (uid 33)", or "uid 33" for a uid without a name.  Asks the name
+ * service: for error paths, not for every request.
+ */
+void	privdrop_who(char *buf, size_t len);
+
 #endif

@@ -13,6 +13,7 @@
 #include "config.h"
 #include "counterfile.h"
 #include "log.h"
+#include "privdrop.h"
 #include "safefile.h"
 #include "sharedfile.h"
 
@@ -25,6 +26,7 @@ static char		 path[PATH_MAX], lockpath[PATH_MAX], tmppath[PATH_MAX];
 static pthread_mutex_t	 file_lock = PTHREAD_MUTEX_INITIALIZER;
 static int64_t		 written;	/* file_lock: largest count this process wrote */
 static int		 failing;	/* file_lock: an outage was logged and not yet over */
+static char		 who[128];	/* whom the volume must let write, for the messages */
 
 /* mkdir -p; 0 or -1 with errno. */
 static int
@@ -62,12 +64,15 @@ sharedfile_init(void)
 	snprintf(lockpath, sizeof(lockpath), "%s/%s", dir, LOCK_FILE);
 	snprintf(tmppath, sizeof(tmppath), "%s/.%s.%ld", dir, COUNTER_FILE,
 	    (long)getpid());
+	privdrop_who(who, sizeof(who));
 	if (make_dirs(dir) == -1) {
-		log_error(NULL, "shared volume %s: cannot create: %s", dir,
-		    strerror(errno));
+		log_error(NULL, "shared volume %s: cannot create: %s (the stack runs as %s, "
+		    "which needs write access there)", dir, strerror(errno), who);
 		failing = 1;
 	} else if (safefile_dir_ok(dir, why, sizeof(why)) == -1) {
-		log_error(NULL, "shared volume refused, the count is not written there: %s", why);
+		log_error(NULL, "shared volume refused, the count is not written there: %s "
+		    "(give %s write access to a directory not writable by everyone, or sticky)",
+		    why, who);
 		dir = NULL;
 	}
 }
@@ -152,8 +157,9 @@ sharedfile_update(int64_t count)
 		failing = 0;
 	} else if (!failing) {
 		log_error(NULL, "shared volume %s: cannot write %s: %s "
-		    "(pongs go on; logged once until it works again)", dir,
-		    COUNTER_FILE, strerror(errno));
+		    "(the stack runs as %s, which needs write access there; "
+		    "pongs go on; logged once until it works again)", dir,
+		    COUNTER_FILE, strerror(errno), who);
 		failing = 1;
 	}
 	pthread_mutex_unlock(&file_lock);

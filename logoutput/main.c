@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/random.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -50,6 +51,25 @@ now_rfc3339(char *dst, size_t cap)
 	snprintf(dst, cap, "%.20s.%03dZ", s, (int)(ts.tv_nsec / 1000000) % 1000);
 }
 
+/*
+ * The launcher starts nginx after log-output and names the file nginx
+ * writes once it listens (PP_STACK_READY): the first look waits for it,
+ * so a normal start logs the count, not a warning that the stack is not up
+ * yet.  Bounded like the launcher's own wait for a part (60 s).
+ */
+static void
+wait_for_stack(void)
+{
+	const char *ready = getenv("PP_STACK_READY");
+	struct timespec tick = { 0, 50 * 1000 * 1000 };
+	struct stat st;
+
+	if (ready == NULL || *ready == '\0')
+		return;
+	for (int i = 0; i < 60 * 20 && stat(ready, &st) == -1; i++)
+		nanosleep(&tick, NULL);
+}
+
 static void *
 ticker(void *arg)
 {
@@ -58,6 +78,7 @@ ticker(void *arg)
 	int64_t n;
 
 	(void)arg;
+	wait_for_stack();
 	for (;;) {
 		now_rfc3339(stamp, sizeof(stamp));
 		log_info(NULL, "%s: %s", stamp, uuid);

@@ -77,6 +77,34 @@ like($out, qr/PING_PONG_ROLE=bogus is invalid: expected one of app\|authproxy\|l
 	like($out, qr/role 'bogus' is invalid/, 'and says so');
 }
 
+# Two roles on one port (role all): refused, naming both settings; one role alone may use any.
+($rc, $out) = launch(PING_PONG_ROLE => 'all', PING_PONG_APP_PORT => 3300, AUTH_PROXY_PORT => 3300);
+is($rc, 2, 'role all, the app and the auth proxy on one port: exit 2');
+is(scalar(grep { /\S/ } split /\n/, $out), 1, 'one line') or diag $out;
+like($out, qr/AUTH_PROXY_PORT=3300 is invalid: expected a port of its own \(PING_PONG_APP_PORT=3300: role all serves both, one port each\)/,
+    'naming both settings');
+ok(!-e "$dir/run/nginx.conf", 'nothing was started');
+($rc, $out) = launch(PING_PONG_ROLE => 'all', LOG_APP_PORT => 3301, AUTH_PROXY_PORT => 3301);
+like($out, qr/LOG_APP_PORT=3301 is invalid: expected a port of its own \(AUTH_PROXY_PORT=3301/, 'log-output and the auth proxy too');
+{
+	local @ENV{qw(PING_PONG_APP_PORT AUTH_PROXY_PORT)} = (3300, 3300);
+	system("cd $dir && $PP::ROOT/$PP::BUILD/pingpong-supervise --print-config=shell app >/dev/null");
+	is($? >> 8, 0, 'role app alone: the auth proxy\'s port is not its business');
+}
+
+# Choices in any case, like levels: printed as listed.
+{
+	local @ENV{qw(PING_PONG_LOG_FORMAT AUTH_PROXY_CREDENTIAL)} = ('JSON', 'Managed_Identity');
+	my $cfg = qx{cd $dir && $PP::ROOT/$PP::BUILD/pingpong-authproxy --print-config 2>&1};
+	is($? >> 8, 0, 'PING_PONG_LOG_FORMAT=JSON, AUTH_PROXY_CREDENTIAL=Managed_Identity: accepted');
+	like($cfg, qr/^PING_PONG_LOG_FORMAT=json$/m, 'JSON is json');
+	like($cfg, qr/^AUTH_PROXY_CREDENTIAL=managed_identity$/m, 'Managed_Identity is managed_identity');
+	($rc, $out) = launch(PING_PONG_LOG_FORMAT => 'JSON', PING_PONG_APP_PORT => 'x');
+	like($out, qr/^\{"time":.*"level":"CRITICAL".*PING_PONG_APP_PORT=x is invalid/m, 'a start with JSON writes JSON lines');
+	($rc, $out) = launch(PING_PONG_ROLE => 'ALL', PING_PONG_APP_PORT => 'x');
+	like($out, qr/PING_PONG_APP_PORT=x is invalid/, 'PING_PONG_ROLE=ALL is a role');
+}
+
 # Choices match whole words: a value naming two choices is neither.
 ($rc, $out) = launch(PING_PONG_ROLE => 'authproxy', AUTH_PROXY_CREDENTIAL => 'auto|client_secret');
 is($rc, 2, 'AUTH_PROXY_CREDENTIAL=auto|client_secret: exit 2');

@@ -1,0 +1,55 @@
+# make run asks for what running needs and nothing of the tests; make reset
+# is refused while a stack started by make run uses ./var/pg, even one with
+# a runtime directory of its own, and works once it stopped.
+use strict;
+use warnings;
+use lib 't/lib';
+use Test::More;
+use File::Temp qw(tempdir);
+use POSIX qw(setsid :sys_wait_h);
+use HTTP::Tiny;
+use PP qw(free_port wait_until slurp);
+
+# The packages make run asks tools/deps for: its recipe, as make prints it.
+my @recipe = grep { m{^tools/deps } } split /\n/, qx{make -C $PP::ROOT -n --no-print-directory run 2>/dev/null};
+is(scalar @recipe, 1, 'make run asks tools/deps once') or diag explain \@recipe;
+my ($sets) = ($recipe[0] // '') =~ m{^tools/deps (.*)$};
+my %asked = map { $_ => 1 } split /\n/, qx{$PP::ROOT/tools/deps --list $sets};
+ok($asked{$_}, "make run installs $_") for qw(gcc libpq-dev nginx spawn-fcgi multiwatch postgresql util-linux);
+my @tests = grep { $asked{$_} } qw(perl procps libyaml-libyaml-perl pgbouncer prometheus patroni python3-etcd
+    etcd-server etcd-client nodejs npm kubernetes-client wrk valgrind clang podman);
+is_deeply(\@tests, [], 'and nothing only the tests, bench or image need');
+
+# make reset under a running make run whose runtime directory is elsewhere.
+my $copy = tempdir('pingpong-reset-XXXXXX', TMPDIR => 1, CLEANUP => !$ENV{KEEP_TMP});
+chmod 0755, $copy;
+system("cd $PP::ROOT && git ls-files -z | xargs -0 cp --parents -t $copy") == 0 or die 'copy failed';
+system("mkdir -p $copy/$PP::BUILD && cp -r $PP::ROOT/$PP::BUILD/. $copy/$PP::BUILD/") == 0 or die 'copy of the build failed';
+my $port = free_port();
+my $ua = HTTP::Tiny->new(timeout => 10);
+my $pid = fork // die;
+if ($pid == 0) {
+	setsid();
+	chdir $copy;
+	delete @ENV{grep { /^(PING_PONG_|AUTH_PROXY_|LOG_APP_|AZURE_|PP_CONFIG_)/ } keys %ENV};
+	@ENV{qw(PING_PONG_APP_PORT PING_PONG_LISTEN_ADDRESS AUTH_PROXY_PORT LOG_APP_PORT LOG_APP_PING_PONG_SERVICE_HOST
+	    PING_PONG_RUNTIME_DIR)} = ($port, '127.0.0.1', free_port(), free_port(), '127.0.0.1', "$copy/elsewhere");
+	open STDOUT, '>>', "$copy/run.log";
+	open STDERR, '>&', \*STDOUT;
+	exec "$copy/tools/run" or POSIX::_exit(1);
+}
+ok(wait_until(40, sub { $ua->get("http://127.0.0.1:$port/health/ready")->{status} == 200 }), 'make run serves')
+    or diag slurp("$copy/run.log");
+is($ua->get("http://127.0.0.1:$port/pingpong")->{content}, "pong 0\n", 'pong 0');
+my $out = qx{make -C $copy --no-print-directory reset 2>&1};
+isnt($? >> 8, 0, 'make reset under it: refused');
+like($out, qr{make reset: a stack started by make run uses \./var/pg: stop it first}, 'saying why');
+ok(-f "$copy/var/pg/data/PG_VERSION", 'the database is still there');
+is($ua->get("http://127.0.0.1:$port/pingpong")->{content}, "pong 1\n", 'and the stack still counts on it');
+kill 'INT', -$pid;
+ok(wait_until(30, sub { waitpid($pid, WNOHANG) == $pid }), 'make run stops');
+$out = qx{make -C $copy --no-print-directory reset 2>&1};
+is($?, 0, 'then make reset works') or diag $out;
+ok(!-e "$copy/var/pg", 'and removes the database');
+
+done_testing;
