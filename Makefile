@@ -40,7 +40,7 @@ AUTH_SRC = authproxy/main.c authproxy/credential.c authproxy/refresher.c \
 AUTH_OBJ = $(AUTH_SRC:%.c=$(BUILD)/%.o)
 AUTH_LIBS = -lfcgi -lcurl -ljansson -lm
 
-LOG_SRC	= logoutput/main.c logoutput/source.c common/curlbody.c common/jsonreply.c
+LOG_SRC	= logoutput/main.c logoutput/fetcher.c logoutput/source.c common/curlbody.c common/jsonreply.c
 LOG_OBJ = $(LOG_SRC:%.c=$(BUILD)/%.o)
 
 SUPERVISE_SRC = launcher/supervise.c launcher/logline.c

@@ -16,10 +16,12 @@
 
 #include "config.h"
 #include "fcgiserve.h"
+#include "fetcher.h"
 #include "jsonreply.h"
 #include "log.h"
 #include "pp_limits.h"
 #include "source.h"
+#include "version.h"
 
 static char uuid[37];	/* made once at start, before the threads; then read-only */
 
@@ -91,40 +93,88 @@ ticker(void *arg)
 	return NULL;
 }
 
+enum want { WANT_COUNT, WANT_READY };	/* what a deferred request waits for */
+
+static time_t started;
+
+/* The fetcher's answer to a request that waited for the count. */
 static void
+answer(FCGX_Request *req, int tag, const struct count_result *r)
+{
+	char stamp[40];
+
+	if (tag == WANT_READY)
+		reply_json(req, r->ok ? 200 : 503, NULL, json_pack("{s:s, s:s}", "status",
+		    r->ok ? "ready" : "not ready", "ping_pong", r->ok ? "reachable" : "unavailable"));
+	else {
+		now_rfc3339(stamp, sizeof(stamp));
+		reply_json(req, 200, NULL, json_pack("{s:s, s:s, s:s, s:o}", "timestamp", stamp,
+		    "string", uuid, "status", r->ok ? "ok" : "ping-pong unavailable",
+		    "ping_pong_count", r->ok ? json_integer(r->n) : json_null()));
+	}
+	fcgiserve_finish(req);
+}
+
+static void
+do_metrics(FCGX_Request *req)
+{
+	struct fetcher_stats st;
+
+	fetcher_stats(&st);
+	FCGX_FPrintF(req->out, "Status: 200 OK\r\nContent-Type: text/plain; version=0.0.4; "
+	    "charset=utf-8\r\nCache-Control: no-store\r\n\r\n"
+	    "# HELP pingpong_logoutput_upstream_calls_total Calls for the count (ping-pong's /pings or the shared file) made for requests, by outcome.\n"
+	    "# TYPE pingpong_logoutput_upstream_calls_total counter\n"
+	    "pingpong_logoutput_upstream_calls_total{outcome=\"success\"} %lu\n"
+	    "pingpong_logoutput_upstream_calls_total{outcome=\"failure\"} %lu\n"
+	    "# HELP pingpong_logoutput_waiting Requests waiting for the count now.\n"
+	    "# TYPE pingpong_logoutput_waiting gauge\n"
+	    "pingpong_logoutput_waiting %lu\n"
+	    "# HELP pingpong_logoutput_refused_total Requests answered 503 at once: the most that may wait already waited.\n"
+	    "# TYPE pingpong_logoutput_refused_total counter\n"
+	    "pingpong_logoutput_refused_total %lu\n"
+	    PP_METRICS_PROCESS_FMT,
+	    st.calls_ok, st.calls_failed, st.waiting, st.refused,
+	    "logoutput", (unsigned long long)started);
+}
+
+/*
+ * On a request thread: /health and /metrics are answered here and never
+ * wait; / and /health/ready wait for the count on the fetcher's thread
+ * (returns 1), or get 503 at once when too many already wait.
+ */
+static int
 handle(FCGX_Request *req)
 {
 	const char *path = FCGX_GetParam("DOCUMENT_URI", req->envp);
 	const char *method = FCGX_GetParam("REQUEST_METHOD", req->envp);
-	char stamp[40], why[256];
-	int64_t n;
-	int ok;
+	int want;
 
 	if (path == NULL)
 		path = "";
 	if (strcmp(path, "/") != 0 && strcmp(path, "/health") != 0 &&
-	    strcmp(path, "/health/ready") != 0) {
+	    strcmp(path, "/health/ready") != 0 && strcmp(path, "/metrics") != 0) {
 		reply_json(req, 404, NULL, json_pack("{s:s}", "error", "not found"));
-		return;
+		return 0;
 	}
 	if (method == NULL || (strcmp(method, "GET") != 0 && strcmp(method, "HEAD") != 0)) {
 		reply_json(req, 405, "Allow: GET, HEAD\r\n", json_pack("{s:s}", "error", "method not allowed"));
-		return;
+		return 0;
 	}
 	if (strcmp(path, "/health") == 0) {
 		reply_json(req, 200, NULL, json_pack("{s:s}", "status", "ok"));
-		return;
+		return 0;
 	}
-	ok = source_count(&n, why, sizeof(why)) == 0;
-	if (strcmp(path, "/health/ready") == 0) {
-		reply_json(req, ok ? 200 : 503, NULL, json_pack("{s:s, s:s}", "status",
-		    ok ? "ready" : "not ready", "ping_pong", ok ? "reachable" : "unavailable"));
-		return;
+	if (strcmp(path, "/metrics") == 0) {
+		do_metrics(req);
+		return 0;
 	}
-	now_rfc3339(stamp, sizeof(stamp));
-	reply_json(req, 200, NULL, json_pack("{s:s, s:s, s:s, s:o}", "timestamp", stamp,
-	    "string", uuid, "status", ok ? "ok" : "ping-pong unavailable",
-	    "ping_pong_count", ok ? json_integer(n) : json_null()));
+	want = strcmp(path, "/health/ready") == 0 ? WANT_READY : WANT_COUNT;
+	if (fetcher_wait(req, want) == 0)
+		return 1;
+	reply_json(req, 503, "Retry-After: 1\r\n", json_pack("{s:s, s:s}", "status", "error",
+	    "error", "too many requests waiting for ping-pong"));
+	return 0;
 }
 
 int
@@ -137,11 +187,13 @@ main(int argc, char *argv[])
 		return rc;
 	if (curl_global_init(CURL_GLOBAL_DEFAULT) != 0)
 		fatal("curl_global_init failed");
+	started = time(NULL);
 	make_uuid();
+	fetcher_start(answer);
 	if ((errno = pthread_create(&tid, NULL, ticker, NULL)) != 0)
 		fatal("pthread_create: %s", strerror(errno));
 	pthread_detach(tid);
-	rc = fcgiserve_run(PP_LOG_THREADS, handle, NULL, PP_LOG_DRAIN_MS);
-	/* _exit: the ticker thread still runs (see fcgi/main.c). */
+	rc = fcgiserve_run(PP_LOG_THREADS, NULL, handle, PP_LOG_DRAIN_MS);
+	/* _exit: the ticker and fetcher threads still run (see fcgi/main.c). */
 	_exit(rc);
 }

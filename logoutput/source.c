@@ -9,6 +9,7 @@
 #include "config.h"
 #include "counterfile.h"
 #include "curlbody.h"
+#include "pp_limits.h"
 #include "source.h"
 
 #define PINGS_MAX	4096	/* bytes of a /pings answer */
@@ -33,7 +34,7 @@ from_http(int64_t *out, char *why, size_t whylen)
 	curl_easy_setopt(c, CURLOPT_URL, url);
 	curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http");
 	curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
-	curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, 2000L);
+	curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, (long)PP_LOG_UPSTREAM_MS);
 	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, curl_body_write);
 	curl_easy_setopt(c, CURLOPT_WRITEDATA, &b);
 	if ((cc = curl_easy_perform(c)) != CURLE_OK) {
