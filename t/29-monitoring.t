@@ -1,8 +1,10 @@
 # The alerting rules and the Grafana dashboard (manifests/monitoring/):
 # promtool checks the rules and runs their unit tests, which show each
-# alert firing and staying silent; a real Prometheus loads the rules and
-# scrapes a running stack, and every panel query of the dashboard returns
-# data from it.
+# alert firing and staying silent; two real Prometheus servers load the
+# rules and scrape a running stack, one with Azure Monitor's own
+# pod-annotation relabelling, one with the project's
+# (manifests/monitoring/scrape-config.yml), and every panel query of the
+# dashboard returns data from each.
 use strict;
 use warnings;
 use lib 't/lib';
@@ -38,60 +40,88 @@ ok($alert{$_}, "alert $_ exists") for qw(PingPongErrorBudgetBurnFast PingPongErr
     PingPongAuthProxyNoToken PingPongCounterStuck PingPongCounterWentBack);
 is($alert{PingPongDatabaseDown}{for}, '1m', 'the database alert waits a minute');
 
-# The dashboard's queries, against a real Prometheus with the rules loaded.
+# The ama-metrics ConfigMap carries scrape-config.yml's job.
+my $cm = LoadFile("$mon/ama-metrics-prometheus-config.yaml");
+is_deeply([$cm->{kind}, $cm->{metadata}{name}, $cm->{metadata}{namespace}], ['ConfigMap', 'ama-metrics-prometheus-config', 'kube-system'],
+    'ama-metrics-prometheus-config in kube-system');
+my ($cmjob) = @{ YAML::XS::Load($cm->{data}{'prometheus-config'})->{scrape_configs} };
+my ($job) = @{ LoadFile("$mon/scrape-config.yml")->{scrape_configs} };
+is($cmjob->{job_name}, 'ping-pong-pods', 'its job is not named as ama-metrics\' own kubernetes-pods');
+delete $_->{job_name} for $cmjob, $job;
+is_deeply($cmjob, $job, 'and is scrape-config.yml\'s job otherwise');
+
+# The dashboard's queries, against real Prometheus servers with the rules
+# loaded, one per scraper.
 my $dash = decode_json(slurp("$mon/ping-pong-dashboard.json"));
 my @targets = map { my $p = $_; map { [$p->{title}, $_->{expr}] } @{ $p->{targets} } } @{ $dash->{panels} };
 ok(@targets >= 10, scalar(@targets) . ' panel queries');
-my $prom = Prom->new(rules => ["$mon/pingpong.rules.yml"]);
-($rc, $out) = Prom::promtool(undef, 'check', 'config', $prom->dir . '/prometheus.yml');
-is($rc, 0, 'promtool check config accepts scrape-config.yml\'s job (discovery from a file)') or diag $out;
-my ($pp, $aad) = AuthStack::start(cred => 'client_secret', role => 'all', prometheus => $prom->url);	# keep $aad: it issues the tokens
+my @scrapers = qw(azure project);
+my %prom = map { $_ => Prom->new(scraper => $_, rules => ["$mon/pingpong.rules.yml"]) } @scrapers;
+for my $s (@scrapers) {
+	($rc, $out) = Prom::promtool(undef, 'check', 'config', $prom{$s}->dir . '/prometheus.yml');
+	is($rc, 0, "promtool check config accepts the $s job (discovery from a file)") or diag $out;
+}
+my ($pp, $aad) = AuthStack::start(cred => 'client_secret', role => 'all', prometheus => $prom{azure}->url);	# keep $aad: it issues the tokens
 ok(PP::wait_until(20, sub { $pp->auth_get('/health')->{status} == 200 }), 'the auth proxy holds a token');
 my $pod = 'ping-pong-app-6d9f7c8b5-x7k2p';
 my $ro = LoadFile("$PP::ROOT/manifests/ping-pong/ping-pong-rollout.yaml");
-$prom->pods({ name => $pod, namespace => 'exercises', template => $ro->{spec}{template},
-    ports => { 3000 => $pp->app_port, 8080 => $pp->auth_port } });
-$prom->cadvisor({ $pod => 0.05 });
-ok($prom->wait_value(30, qq(count(up{pod="$pod"} == 1)), sub { $_[0] == 2 }), 'both containers of the pod are scraped')
-    or diag $prom->log;
-ok($prom->wait_value(30, qq(count_over_time(pingpong_db_up{pod="$pod"}[1m])), sub { $_[0] >= 3 }), 'a few scrapes are in');
-ok($prom->wait_value(30, qq(pingpong_authproxy_token_valid{pod="$pod"}), sub { $_[0] == 1 }), 'Prometheus has seen the token');
+for my $s (@scrapers) {
+	$prom{$s}->pods({ name => $pod, namespace => 'exercises', template => $ro->{spec}{template},
+	    ports => { 3000 => $pp->app_port, 8080 => $pp->auth_port } });
+	$prom{$s}->cadvisor({ $pod => 0.05 });
+}
+sub wait_all {
+	my ($expr, $pred, $what) = @_;
+	ok($prom{$_}->wait_value(30, $expr, $pred), "$_: $what") or diag $prom{$_}->log for @scrapers;
+}
+wait_all(qq(count(up{kubernetes_pod_name="$pod"} == 1)), sub { $_[0] == 2 }, 'both containers of the pod are scraped');
+wait_all(qq(count_over_time(pingpong_db_up{kubernetes_pod_name="$pod"}[1m])), sub { $_[0] >= 3 }, 'a few scrapes are in');
+wait_all(qq(pingpong_authproxy_token_valid{kubernetes_pod_name="$pod"}), sub { $_[0] == 1 }, 'Prometheus has seen the token');
 $pp->load(clients => 2, requests => 100);
 $pp->get('/nowhere');
 my $rate = '30s';
-ok($prom->wait_value(30, qq(sum(rate(pingpong_requests_total{pod="$pod",code="200",route="/pingpong"}[$rate]))), sub { $_[0] > 0 }),
+wait_all(qq(sum(rate(pingpong_requests_total{kubernetes_pod_name="$pod",code="200",route="/pingpong"}[$rate]))), sub { $_[0] > 0 },
     'Prometheus sees the pongs');
-ok($prom->wait_value(30, 'sum(rate(pingpong_increment_batch_size_count[' . $rate . ']))', sub { $_[0] > 0 }), 'and the batches');
-for my $t (@targets) {
-	my ($title, $expr) = @$t;
-	(my $q = $expr) =~ s/\$__rate_interval/$rate/g;
-	$q =~ s/\$\{?namespace\}?/exercises/g;
-	my $d = $prom->query($q);
-	ok($d && $d->{status} eq 'success' && @{ $d->{data}{result} }, "$title: $expr returns data")
-	    or diag explain $d;
-}
+wait_all('sum(rate(pingpong_increment_batch_size_count[' . $rate . ']))', sub { $_[0] > 0 }, 'and the batches');
 my ($var) = grep { $_->{name} eq 'namespace' } @{ $dash->{templating}{list} };
 my ($metric, $label) = $var->{query}{query} =~ /^label_values\((\w+), (\w+)\)$/;
-is_deeply([map { $_->{metric}{$label} } @{ $prom->query("group by ($label) ($metric)")->{data}{result} }], ['exercises'],
-    'the namespace variable lists the namespace');
+for my $s (@scrapers) {
+	for my $t (@targets) {
+		my ($title, $expr) = @$t;
+		(my $q = $expr) =~ s/\$__rate_interval/$rate/g;
+		$q =~ s/\$\{?namespace\}?/exercises/g;
+		my $d = $prom{$s}->query($q);
+		ok($d && $d->{status} eq 'success' && @{ $d->{data}{result} }, "$s: $title: $expr returns data")
+		    or diag explain $d;
+	}
+	is_deeply([map { $_->{metric}{$label} } @{ $prom{$s}->query("group by ($label) ($metric)")->{data}{result} }], ['exercises'],
+	    "$s: the namespace variable lists the namespace");
+}
 
 # The rules evaluate without error on real series.
-my $groups = decode_json(HTTP::Tiny->new->get($prom->url('/api/v1/rules'))->{content})->{data}{groups};
-my @loaded = map { @{ $_->{rules} } } @$groups;
-is(scalar @loaded, scalar @rules, 'Prometheus loaded every rule');
-ok(PP::wait_until(10, sub {
-	@loaded = map { @{ $_->{rules} } } @{ decode_json(HTTP::Tiny->new->get($prom->url('/api/v1/rules'))->{content})->{data}{groups} };
-	!grep { $_->{health} ne 'ok' } @loaded }), 'and every one evaluates healthy') or diag explain [grep { $_->{health} ne 'ok' } @loaded];
+for my $s (@scrapers) {
+	my $rules_url = $prom{$s}->url('/api/v1/rules');
+	my @loaded;
+	ok(PP::wait_until(10, sub {
+		@loaded = map { @{ $_->{rules} } } @{ decode_json(HTTP::Tiny->new->get($rules_url)->{content})->{data}{groups} };
+		@loaded == @rules && !grep { $_->{health} ne 'ok' } @loaded }), "$s: Prometheus loaded every rule, and every one evaluates healthy")
+	    or diag explain [grep { $_->{health} ne 'ok' } @loaded];
+	# The recorded error ratio carries the namespace this scraper writes.
+	my $v = $prom{$s}->wait_value(60, 'pingpong:pong_errors:ratio_rate5m{kubernetes_namespace="exercises"}', sub { 1 });
+	ok(defined $v, "$s: pingpong:pong_errors:ratio_rate5m has a value for kubernetes_namespace=\"exercises\" (" . ($v // 'none') . ')')
+	    or diag explain $prom{$s}->query('{__name__=~"pingpong:.*"}');
+}
 
 # On real series: the database gone, PingPongDatabaseDown is pending at
 # once (and would fire after its minute: the unit tests show that part).
-ok(!grep({ $_->{metric}{alertname} eq 'PingPongDatabaseDown' } @{ $prom->query('ALERTS')->{data}{result} }),
-    'with the database up, PingPongDatabaseDown is silent');
+sub alerts { grep { $_->{metric}{alertname} =~ $_[1] } @{ ($prom{ $_[0] }->query('ALERTS') || {})->{data}{result} || [] } }
+ok(!alerts($_, qr/^PingPongDatabaseDown$/), "$_: with the database up, PingPongDatabaseDown is silent") for @scrapers;
 $pp->pg_stop('immediate');
-ok(PP::wait_until(30, sub {
-	grep { $_->{metric}{alertname} eq 'PingPongDatabaseDown' && $_->{metric}{pod} eq $pod }
-	    @{ ($prom->query('ALERTS') || {})->{data}{result} || [] } }), 'the database stopped: PingPongDatabaseDown is pending');
-my @auth = grep { $_->{metric}{alertname} =~ /^PingPongAuthProxy/ } @{ $prom->query('ALERTS')->{data}{result} };
-ok(!@auth, 'while the auth proxy, holding its token, raises nothing') or diag explain \@auth;
+for my $s (@scrapers) {
+	ok(PP::wait_until(30, sub { grep { $_->{metric}{kubernetes_pod_name} eq $pod } alerts($s, qr/^PingPongDatabaseDown$/) }),
+	    "$s: the database stopped: PingPongDatabaseDown is pending, naming the pod");
+	my @auth = alerts($s, qr/^PingPongAuthProxy/);
+	ok(!@auth, "$s: while the auth proxy, holding its token, raises nothing") or diag explain \@auth;
+}
 
 done_testing;

@@ -3,14 +3,20 @@
 # stopped at the end (also when a test dies); promtool checks; and a tiny
 # scrape target playing the kubelet's cAdvisor.
 #
-# Pods are scraped the way the cluster scrapes them: the targets carry the
+# Pods are scraped the way a cluster scrapes them: the targets carry the
 # __meta_kubernetes_* labels Kubernetes service discovery (role: pod) would
-# give the Rollout's pod template (its annotations, containers and named
-# ports; one target per declared port), and go through the relabelling of
-# manifests/monitoring/scrape-config.yml (the pod-annotation job, as
-# ama-metrics runs it), which adds namespace, pod and container.  Only the
-# addresses are the test's: a containerPort (3000, 8080) maps to the port
-# the test's stack listens on.
+# give the Rollout's pod template (its annotations, labels, containers and
+# named ports; one target per declared port; the rollouts-pod-template-hash
+# label Argo adds to every pod of a Rollout), and go through one of two
+# relabellings, chosen by Prom->new(scraper => ...):
+#   project (default): manifests/monitoring/scrape-config.yml, the
+#     project's own job: pod labels, kubernetes_namespace,
+#     kubernetes_pod_name, and namespace, pod, container;
+#   azure: Azure Monitor's managed Prometheus' own pod-annotation job,
+#     verbatim (t/data/azure-kubernetes-pods.yml says from where): pod
+#     labels, kubernetes_namespace, kubernetes_pod_name only.
+# Only the addresses are the test's: a containerPort (3000, 8080) maps to
+# the port the test's stack listens on.
 #
 # What it does not do: Kubernetes itself (targets come from a file_sd file
 # the test writes), remote write, TLS.
@@ -51,22 +57,32 @@ sub check_metrics {
 	return $rc == 0 && $out eq '' ? '' : "exit $rc: $out";
 }
 
-# The job the pods are scraped by, from manifests/monitoring/scrape-config.yml
-# with Kubernetes discovery swapped for a file the test writes.
+# The job the pods are scraped by, with Kubernetes discovery swapped for a
+# file the test writes: the project's (manifests/monitoring/scrape-config.yml)
+# or Azure's (t/data/azure-kubernetes-pods.yml).
 sub pod_job {
-	my ($dir) = @_;
-	my ($job) = grep { $_->{job_name} eq 'kubernetes-pods' }
-	    @{ YAML::XS::LoadFile("$PP::ROOT/manifests/monitoring/scrape-config.yml")->{scrape_configs} };
-	delete $job->{kubernetes_sd_configs} or die 'scrape-config.yml: kubernetes-pods has no kubernetes_sd_configs';
+	my ($dir, $scraper) = @_;
+	my $job;
+	if ($scraper eq 'azure') {
+		local $YAML::XS::Boolean = 'JSON::PP';	# its `regex: true` stays true, not 1
+		$job = YAML::XS::LoadFile("$PP::ROOT/t/data/azure-kubernetes-pods.yml");
+	} elsif ($scraper eq 'project') {
+		($job) = grep { $_->{job_name} eq 'kubernetes-pods' }
+		    @{ YAML::XS::LoadFile("$PP::ROOT/manifests/monitoring/scrape-config.yml")->{scrape_configs} };
+		delete $job->{kubernetes_sd_configs} or die 'scrape-config.yml: kubernetes-pods has no kubernetes_sd_configs';
+	} else {
+		die "Prom: no scraper $scraper";
+	}
 	$job->{file_sd_configs} = [{ files => ["$dir/pods.json"] }];
 	return $job;
 }
 
-# Prom->new(rules => [files]): starts Prometheus and waits until it is ready.
+# Prom->new(rules => [files], scraper => 'project'|'azure'): starts
+# Prometheus and waits until it is ready.
 sub new {
 	my ($class, %o) = @_;
 	my $dir = tempdir('prom-t-XXXXXX', TMPDIR => 1, CLEANUP => 0);
-	my $self = bless { dir => $dir, port => free_port(), owner => $$ }, $class;
+	my $self = bless { dir => $dir, port => free_port(), owner => $$, scraper => $o{scraper} || 'project' }, $class;
 	push @LIVE, $self;
 	$self->write_json('pods.json', []);
 	$self->write_json('cadvisor.json', []);
@@ -74,7 +90,7 @@ sub new {
 		global => { scrape_interval => '1s', scrape_timeout => '1s', evaluation_interval => '1s' },
 		rule_files => $o{rules} || [],
 		scrape_configs => [
-			pod_job($dir),
+			pod_job($dir, $self->{scraper}),
 			# The kubelet's cAdvisor: its series carry namespace, pod and container themselves.
 			{ job_name => 'kubelet-cadvisor', honor_labels => JSON::PP::true, metrics_path => '/metrics/cadvisor',
 			  file_sd_configs => [{ files => ["$dir/cadvisor.json"] }] },
@@ -97,6 +113,7 @@ sub new {
 }
 
 sub dir { $_[0]{dir} }
+sub scraper { $_[0]{scraper} }
 sub port { $_[0]{port} }
 sub url { "http://127.0.0.1:$_[0]{port}" . ($_[1] // '') }
 
@@ -112,8 +129,9 @@ sub write_json {
 sub sanitize { (my $s = $_[0]) =~ s/[^a-zA-Z0-9_]/_/g; $s }
 
 # pods({ name, namespace, template (a pod template from a manifest), ports =>
-# { containerPort => port on 127.0.0.1 } }, ...): the scrape targets
-# Kubernetes service discovery would make for these pods.
+# { containerPort => port on 127.0.0.1 }, hash => the pod-template hash
+# (default: from the name, <rollout>-<hash>-<suffix>) }, ...): the scrape
+# targets Kubernetes service discovery would make for these pods.
 sub pods {
 	my ($self, @pods) = @_;
 	my @targets;
@@ -129,7 +147,8 @@ sub pods {
 			$meta{ '__meta_kubernetes_pod_annotation_' . sanitize($k) } = $v;
 			$meta{ '__meta_kubernetes_pod_annotationpresent_' . sanitize($k) } = 'true';
 		}
-		my $lab = $tmpl->{metadata}{labels} || {};
+		my $hash = $p->{hash} // ($p->{name} =~ /-([a-z0-9]+)-[a-z0-9]+$/)[0];
+		my $lab = { %{ $tmpl->{metadata}{labels} || {} }, defined $hash ? ('rollouts-pod-template-hash' => $hash) : () };
 		$meta{ '__meta_kubernetes_pod_label_' . sanitize($_) } = $lab->{$_} for keys %$lab;
 		for my $c (@{ $tmpl->{spec}{containers} }) {
 			for my $port (@{ $c->{ports} || [] }) {
