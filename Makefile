@@ -28,7 +28,7 @@ COMMON_SRC = common/log.c common/dotenv.c common/config.c common/fcgiserve.c \
 	     common/smallfile.c common/counterfile.c common/privdrop.c common/safefile.c
 WORKER_SRC = fcgi/main.c fcgi/routes.c fcgi/db.c fcgi/counter.c \
 	     fcgi/negotiate.c fcgi/sharedfile.c fcgi/metrics.c \
-	     fcgi/leadergate.c fcgi/dbhosts.c fcgi/resolve.c fcgi/guard.c
+	     fcgi/leadergate.c fcgi/dbhosts.c fcgi/resolve.c fcgi/guard.c fcgi/schema.c
 WORKER_LIBS = -lfcgi -lpq
 
 COMMON_OBJ = $(COMMON_SRC:%.c=$(BUILD)/%.o)
@@ -49,15 +49,16 @@ SUPERVISE_OBJ = $(SUPERVISE_SRC:%.c=$(BUILD)/%.o)
 PROGS	= $(BUILD)/pingpong-worker $(BUILD)/pingpong-authproxy $(BUILD)/pingpong-logoutput \
 	  $(BUILD)/pingpong-supervise $(BUILD)/pp_limits.env
 
-.PHONY: all deps run reset test bench fuzz valgrind soak image-test clean
+.PHONY: all deps run reset migrate-widen test bench fuzz valgrind soak image-test clean
 all: $(PROGS)
 
 deps:
 	@tools/deps build run test
 
-$(BUILD)/sql.c: sql/schema.sql sql/increment.sql sql/read.sql sql/durability.sql sql/embed.awk
+SQL_SRC = sql/schema.sql sql/increment.sql sql/read.sql sql/durability.sql sql/widen.sql
+$(BUILD)/sql.c: $(SQL_SRC) sql/embed.awk
 	@mkdir -p $(@D)
-	awk -f sql/embed.awk sql/schema.sql sql/increment.sql sql/read.sql sql/durability.sql > $@
+	awk -f sql/embed.awk $(SQL_SRC) > $@
 
 # The limits as NAME=bytes lines, evaluated by bash's arithmetic, for the
 # launcher to render nginx's config from the same numbers as the programs.
@@ -75,7 +76,7 @@ $(BUILD)/%.o: %.c
 $(BUILD)/sql.o: $(BUILD)/sql.c
 	$(CC) $(PP_CFLAGS) $(CFLAGS) -c -o $@ $<
 
-$(BUILD)/fcgi/db.o: $(BUILD)/sql.c
+$(BUILD)/fcgi/db.o $(BUILD)/fcgi/schema.o: $(BUILD)/sql.c
 
 $(BUILD)/pingpong-worker: $(WORKER_OBJ) $(COMMON_OBJ)
 	$(CC) $(PP_LDFLAGS) $(LDFLAGS) -o $@ $^ $(WORKER_LIBS)
@@ -109,6 +110,17 @@ reset:
 	    echo "make reset: a stack started by make run uses ./var/pg: stop it first" >&2; exit 1; fi
 	tools/pg stop ./var/pg
 	rm -rf var/pg
+
+# The explicit widening step (README: Coming from the Python service) with
+# the usual settings (environment, .env): give it the table owner's
+# credentials.  Without a configured host, make run's private database,
+# which must be running (make run, in another terminal).
+migrate-widen:
+	@$(MAKE) --no-print-directory $(BUILD)/pingpong-worker $(BUILD)/pingpong-supervise
+	@eval "$$($(BUILD)/pingpong-supervise --print-config=shell)" && \
+	if [ "$$cfg_db_host_given" = 0 ]; then \
+	    export PING_PONG_DB_HOST="$$PWD/var/pg" PING_PONG_DB_PORT=5432; fi && \
+	exec $(BUILD)/pingpong-worker --migrate widen
 
 # Test helpers in C (t/c/), built into $(BUILD)/t/.
 $(BUILD)/t/gate-check: $(BUILD)/t/c/gate-check.o $(BUILD)/fcgi/leadergate.o \

@@ -16,6 +16,7 @@
 #include "metrics.h"
 #include "pp_limits.h"
 #include "resolve.h"
+#include "schema.h"
 #include "sql.h"
 
 /*
@@ -480,7 +481,7 @@ query_bigint(const struct stmt *s, int nparams, const char *const *params,
 	PGresult *res = NULL;
 	enum db_status st;
 	enum outcome o;
-	char state[6];
+	char state[6] = "";
 	int sent;
 
 	if ((st = ensure(limit, why, whylen)) != DB_OK)
@@ -511,6 +512,7 @@ query_bigint(const struct stmt *s, int nparams, const char *const *params,
 out:
 	PQclear(res);
 	if (st != DB_OK) {
+		schema_explain(state, why, whylen);
 		metrics_db_error(o == TIMED_OUT ? M_DBERR_TIMEOUT : M_DBERR_QUERY);
 		drop();
 	} else
@@ -560,6 +562,26 @@ enum db_status
 db_read(int64_t deadline, int64_t *value, char *why, size_t whylen)
 {
 	return locked_query(&reader, 0, NULL, deadline, value, why, whylen);
+}
+
+enum db_status
+db_command(const char *sql, int64_t deadline, char *out, size_t outlen, char *why,
+    size_t whylen)
+{
+	PGresult *res = NULL;
+	enum db_status st;
+
+	pthread_mutex_lock(&db_lock);
+	if ((st = ensure(deadline, why, whylen)) == DB_OK) {
+		if (setup(PQsendQuery(conn, sql), deadline, "command", &res, why, whylen) == 0)
+			snprintf(out, outlen, "%s", res != NULL && PQntuples(res) > 0 &&
+			    PQnfields(res) > 0 ? PQgetvalue(res, 0, 0) : "");
+		else
+			st = DB_FAILED;
+		PQclear(res);
+	}
+	pthread_mutex_unlock(&db_lock);
+	return st;
 }
 
 unsigned long

@@ -42,6 +42,14 @@ enum db_status	db_increment(int64_t k, int64_t deadline, int64_t *after, char *w
 /* Reads the counter without changing it. */
 enum db_status	db_read(int64_t deadline, int64_t *value, char *why, size_t whylen);
 
+/*
+ * One command of a one-shot run (pingpong-worker --migrate): sql as a
+ * simple query, after connecting when need be; out gets its first row's
+ * first value ("" when none).  Not for a serving worker's threads.
+ */
+enum db_status	db_command(const char *sql, int64_t deadline, char *out, size_t outlen,
+		    char *why, size_t whylen);
+
 /* Counts successful (re)connections since start, for logs and metrics. */
 unsigned long	db_connects(void);
 void	db_close(void);

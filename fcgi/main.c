@@ -14,6 +14,7 @@
 #include "metrics.h"
 #include "pp_limits.h"
 #include "routes.h"
+#include "schema.h"
 #include "sharedfile.h"
 
 int
@@ -21,6 +22,9 @@ main(int argc, char *argv[])
 {
 	int rc;
 
+	/* A one-shot schema step, not a server (README: Coming from the Python service). */
+	if (argc >= 2 && strcmp(argv[1], "--migrate") == 0)
+		return schema_migrate(argc, argv);
 	if ((rc = fcgiserve_start(argc, argv, CF_APP | CF_LAUNCH, "worker")) != -1)
 		return rc;
 	/*

@@ -1,28 +1,66 @@
--- schema.sql: the counter table, applied by every worker on each (re)connect.
--- Idempotent and safe when many workers connect at once: the advisory lock
--- serialises them, and each step only acts when needed.  Compatible with a
--- database made by the original Python service (ping_counter, counter_value
--- INTEGER, the row with the lowest id is the counter): it widens the column
--- to BIGINT and keeps the count.
+-- schema.sql: the counter table, as the Python original makes it (columns, defaults).
+-- Each worker runs it on each (re)connect; the database's bootstrap runs it
+-- as the table's owner (README: Who owns the table).  It only acts on what
+-- is missing, so on a ready schema it changes nothing and needs no right
+-- beyond reading the catalogue: a running original's prepared statements
+-- stay valid, and an application role that owns nothing serves.  It never
+-- changes counter_value's type: a table made by the original keeps its
+-- INTEGER until the explicit step sql/widen.sql (pingpong-worker --migrate
+-- widen), run once no original is left.  The advisory lock serialises
+-- workers that connect at once.
 BEGIN;
 -- No NOTICE for what exists already (set here, not as a startup option:
 -- a pooler such as PgBouncer refuses those).
 SET LOCAL client_min_messages = warning;
-SELECT pg_advisory_xact_lock(7047330501);
-CREATE TABLE IF NOT EXISTS ping_counter (
-    id            SERIAL PRIMARY KEY,
-    counter_value BIGINT NOT NULL DEFAULT 0
-);
 DO $$
+DECLARE
+    missing text[] := '{}';
 BEGIN
-    IF (SELECT data_type FROM information_schema.columns
-        WHERE table_schema = current_schema()
-          AND table_name = 'ping_counter'
-          AND column_name = 'counter_value') <> 'bigint' THEN
-        ALTER TABLE ping_counter ALTER COLUMN counter_value TYPE BIGINT;
+    PERFORM pg_advisory_xact_lock(7047330501);
+    IF to_regclass('ping_counter') IS NULL THEN
+        missing := missing || 'the table ping_counter'::text;
+    ELSE
+        IF NOT EXISTS (SELECT 1 FROM pg_attribute WHERE attrelid = to_regclass('ping_counter')
+                       AND attname = 'created_at' AND NOT attisdropped) THEN
+            missing := missing || 'its column created_at'::text;
+        END IF;
+        IF NOT EXISTS (SELECT 1 FROM pg_attribute WHERE attrelid = to_regclass('ping_counter')
+                       AND attname = 'updated_at' AND NOT attisdropped) THEN
+            missing := missing || 'its column updated_at'::text;
+        END IF;
+        IF NOT EXISTS (SELECT 1 FROM ping_counter) THEN
+            missing := missing || 'its counter row'::text;
+        END IF;
     END IF;
+    IF cardinality(missing) = 0 THEN
+        RETURN;
+    END IF;
+    -- Each step only when needed: even IF NOT EXISTS asks for the right.
+    BEGIN
+        IF to_regclass('ping_counter') IS NULL THEN
+            -- A new table counts in 64 bits from the start: the original
+            -- reads and writes it alike (it never changes an existing table).
+            CREATE TABLE ping_counter (
+                id            SERIAL PRIMARY KEY,
+                counter_value BIGINT NOT NULL DEFAULT 0,
+                created_at    TIMESTAMP WITH TIME ZONE DEFAULT NOW(),
+                updated_at    TIMESTAMP WITH TIME ZONE DEFAULT NOW()
+            );
+        ELSIF 'its column created_at' = ANY (missing) OR 'its column updated_at' = ANY (missing) THEN
+            -- Adding a column with a default changes no result type: the
+            -- original's cached statements stay valid (PROTOCOLS.md §K).
+            ALTER TABLE ping_counter
+                ADD COLUMN IF NOT EXISTS created_at TIMESTAMP WITH TIME ZONE DEFAULT NOW(),
+                ADD COLUMN IF NOT EXISTS updated_at TIMESTAMP WITH TIME ZONE DEFAULT NOW();
+        END IF;
+        INSERT INTO ping_counter (counter_value)
+            SELECT 0 WHERE NOT EXISTS (SELECT 1 FROM ping_counter);
+    EXCEPTION WHEN insufficient_privilege THEN
+        RAISE EXCEPTION 'ping_counter is not ready: % missing, and role % may not add it (%); '
+            'run sql/schema.sql as the table''s owner (README: Who owns the table)',
+            array_to_string(missing, ', '), current_user, SQLERRM
+            USING ERRCODE = 'insufficient_privilege';
+    END;
 END
 $$;
-INSERT INTO ping_counter (counter_value)
-    SELECT 0 WHERE NOT EXISTS (SELECT 1 FROM ping_counter);
 COMMIT;

@@ -1,6 +1,7 @@
 # A database made by the original service (INTEGER counter, some count)
-# continues its count; the column is widened to 64 bits; many workers
-# applying the schema at once on a fresh database is safe.
+# continues its count; the start-up adds the original's columns it lacks
+# and leaves the column's type alone; the explicit step widens it to 64
+# bits; many workers applying the schema at once on a fresh database is safe.
 use strict;
 use warnings;
 use lib 't/lib';
@@ -12,8 +13,16 @@ $pp->psql(q{CREATE TABLE ping_counter (id SERIAL PRIMARY KEY, counter_value INTE
     INSERT INTO ping_counter (counter_value) VALUES (41), (7)});
 $pp->start;
 is($pp->get('/pingpong')->{content}, "pong 41\n", 'the original count continues from the lowest id row');
-is($pp->psql(q{SELECT data_type FROM information_schema.columns WHERE table_name = 'ping_counter' AND column_name = 'counter_value'}),
-    'bigint', 'the column is widened to bigint');
+my $type = q{SELECT data_type FROM information_schema.columns WHERE table_name = 'ping_counter' AND column_name = 'counter_value'};
+is($pp->psql($type), 'integer', 'the start-up leaves the column\'s type alone');
+is($pp->psql(q{SELECT string_agg(column_name, ',' ORDER BY column_name) FROM information_schema.columns WHERE table_name = 'ping_counter'}),
+    'counter_value,created_at,id,updated_at', 'and adds the original\'s columns');
+{
+	local $ENV{PING_PONG_DB_HOST} = $pp->pgdir;
+	my $out = qx{$PP::ROOT/$PP::BUILD/pingpong-worker --migrate widen 2>&1};
+	is($?, 0, 'pingpong-worker --migrate widen succeeds') or diag($out);
+}
+is($pp->psql($type), 'bigint', 'and widens the column to bigint');
 is($pp->psql('SELECT count(*) FROM ping_counter'), 2, 'no row added');
 is($pp->psql('SELECT counter_value FROM ping_counter WHERE id = 2'), 7, 'other rows untouched');
 $pp->psql('UPDATE ping_counter SET counter_value = 4294967296 WHERE id = 1');
