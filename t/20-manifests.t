@@ -107,7 +107,13 @@ my %images = map { ((split /:/, $_->{image})[0] => 1) } @ours;
 my %tags = map { $_->{image} => 1 } @ours;
 is(scalar keys %tags, 1, 'and one tag everywhere: ' . join(' ', keys %tags));
 is_deeply([keys %images], ['kubemooc.azurecr.io/ping-pong-app'], 'one image for every role');
-my %roles = map { $_->{args}[0] => 1 } @ours;
+my %roles = map { $_->{args}[0] => 1 } grep { !$_->{command} } @ours;
+# A one-shot step runs a program of the image itself, not the launcher.
+my ($widen) = grep { $_->{kind} eq 'Job' && $_->{metadata}{name} eq 'ping-pong-migrate-widen' } @objs;
+my ($wc) = $widen ? containers($widen) : ();
+is_deeply($wc && [@{ $wc->{command} }, @{ $wc->{args} }], ['/usr/local/lib/pingpong/pingpong-worker', '--migrate', 'widen'],
+    'the widening Job runs pingpong-worker --migrate widen');
+is_deeply([grep { $_->{command} } @ours], [$wc], 'and is the one container with a command of its own');
 ok(!grep({ !/^(app|authproxy|log-output|all)$/ } keys %roles), 'every role is one the launcher knows: ' . join(' ', sort keys %roles));
 
 # The Rollout: replicas, steps, analysis names.

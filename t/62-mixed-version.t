@@ -5,7 +5,8 @@
 # beside the stack, in both orders (the original first: a canary beside
 # it; the stack first on an empty database: a fresh environment), then the
 # rollback (stack stopped, original alone), then the explicit widening
-# with no original left, under load.  The original never errs where it
+# with no original left, under load, then the original alone once more (a
+# rollback after the widening).  The original never errs where it
 # is meant to run, the stack never errs, every N is handed out once across
 # both, and the counter equals the answers given.
 use strict;
@@ -94,10 +95,12 @@ PY
 
 # One run of the original beside a PP stack's database.
 package Original {
+	our $runs = 0;
 	sub new {
 		my ($class, $pp, $first_phase) = @_;
 		my $dir = $pp->dir;
-		my $self = bless { dir => $dir, out => "$dir/original.out",
+		my $n = ++$Original::runs;	# each run its own output
+		my $self = bless { dir => $dir, out => "$dir/original.$n.out",
 		    stop => "$dir/original.stop", phase => "$dir/original.phase" }, $class;
 		unlink $self->{stop};
 		$self->phase($first_phase);
@@ -193,9 +196,15 @@ my $widen = sub {
 };
 
 sub check_order {
-	my ($name, $pp, $orig, @stack) = @_;
-	my ($ok, $err) = $orig->results;
-	for my $phase (qw(alone beside rollback)) {
+	my ($name, $pp, $origs, @stack) = @_;
+	my (%ok, %err);
+	for my $o (@$origs) {
+		my ($ok, $err) = $o->results;
+		push @{ $ok{$_} }, @{ $ok->{$_} } for keys %$ok;
+		push @{ $err{$_} }, @{ $err->{$_} } for keys %$err;
+	}
+	my ($ok, $err) = (\%ok, \%err);
+	for my $phase (qw(alone beside rollback after-widening)) {
 		next unless $ok->{$phase} || $err->{$phase};
 		my @e = @{ $err->{$phase} || [] };
 		is(scalar @e, 0, "$name, $phase: 0 errors of the original in "
@@ -214,7 +223,8 @@ sub check_order {
 }
 
 # Order 1: the original first (its INTEGER table), the stack as a canary
-# beside it, the rollback, then the widening with the original gone.
+# beside it, the rollback, then the widening with the original gone, then
+# the original back.
 {
 	my $pp = PP->new(start => 0, pg_tcp => 1);
 	my $orig = Original->new($pp, 'alone');
@@ -239,14 +249,18 @@ sub check_order {
 	push @stack, load_finish($l);
 	is($pp->psql(q{SELECT data_type FROM information_schema.columns WHERE table_name = 'ping_counter' AND column_name = 'counter_value'}),
 	    'bigint', 'original first: bigint after the widening');
-	check_order('original first', $pp, $orig, @stack);
+	$pp->stop;
+	my $again = Original->new($pp, 'after-widening');
+	run_for($again, 'after-widening', 1, 50);
+	$again->stop;
+	check_order('original first', $pp, [$orig, $again], @stack);
 	unlike($pp->log, qr/(ERROR|WARNING) worker/, 'original first: nothing went wrong in the stack\'s log');
 	$pp->teardown;
 }
 
 # Order 2: the stack first on an empty database, the original beside it,
 # the rollback to the original alone, then the widening (nothing to do:
-# the stack made the table).
+# the stack made the table), then the original back.
 {
 	my $pp = PP->new(pg_tcp => 1);
 	my @stack = $pp->load(clients => 4, requests => 20);
@@ -264,7 +278,11 @@ sub check_order {
 	is($rc, 0, 'stack first: the widening step succeeds') or diag($out);
 	like($out, qr/bigint already; nothing to do/, 'and says there was nothing to do');
 	push @stack, load_finish($l);
-	check_order('stack first', $pp, $orig, @stack);
+	$pp->stop;
+	my $again = Original->new($pp, 'after-widening');
+	run_for($again, 'after-widening', 1, 50);
+	$again->stop;
+	check_order('stack first', $pp, [$orig, $again], @stack);
 	unlike($pp->log, qr/(ERROR|WARNING) worker/, 'stack first: nothing went wrong in the stack\'s log');
 	$pp->teardown;
 }

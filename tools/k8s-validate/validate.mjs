@@ -16,6 +16,7 @@ const modules = {
   'apps/v1': 'kubernetes-models/apps/v1',
   'networking.k8s.io/v1': 'kubernetes-models/networking.k8s.io/v1',
   'policy/v1': 'kubernetes-models/policy/v1',
+  'batch/v1': 'kubernetes-models/batch/v1',
   'autoscaling/v2': 'kubernetes-models/autoscaling/v2',
   'argoproj.io/v1alpha1': '@kubernetes-models/argo-rollouts/argoproj.io/v1alpha1',
   'gateway.networking.k8s.io/v1': '@kubernetes-models/gateway-api/gateway.networking.k8s.io/v1',
