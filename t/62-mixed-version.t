@@ -195,6 +195,28 @@ my $widen = sub {
 	return ($? >> 8, $out);
 };
 
+# With no original left: the stack started, the widening run under its
+# load, the stack stopped, the original alone again (a rollback after the
+# widening).  Returns that original's run and the stack's answers.
+sub widening {
+	my ($name, $pp, $said) = @_;
+	$pp->start;
+	my $l = load_start($pp);
+	run_for(undef, '', 1, 0);
+	my ($rc, $out) = $widen->($pp);
+	is($rc, 0, "$name: the widening step succeeds") or diag($out);
+	like($out, $said, 'and says what it did');
+	run_for(undef, '', 1, 0);
+	my @stack = load_finish($l);
+	is($pp->psql(q{SELECT data_type FROM information_schema.columns WHERE table_name = 'ping_counter' AND column_name = 'counter_value'}),
+	    'bigint', "$name: bigint after the widening");
+	$pp->stop;
+	my $again = Original->new($pp, 'after-widening');
+	run_for($again, 'after-widening', 1, 50);
+	$again->stop;
+	return ($again, @stack);
+}
+
 sub check_order {
 	my ($name, $pp, $origs, @stack) = @_;
 	my (%ok, %err);
@@ -239,20 +261,8 @@ sub check_order {
 	$orig->stop;
 	is($pp->psql(q{SELECT data_type FROM information_schema.columns WHERE table_name = 'ping_counter' AND column_name = 'counter_value'}),
 	    'integer', 'original first: the original\'s INTEGER column is left as it is until the widening');
-	$pp->start;
-	my $l = load_start($pp);
-	run_for(undef, '', 1, 0);
-	my ($rc, $out) = $widen->($pp);
-	is($rc, 0, 'original first: the widening step succeeds') or diag($out);
-	like($out, qr/widened from integer to bigint/, 'and says what it changed');
-	run_for(undef, '', 1, 0);
-	push @stack, load_finish($l);
-	is($pp->psql(q{SELECT data_type FROM information_schema.columns WHERE table_name = 'ping_counter' AND column_name = 'counter_value'}),
-	    'bigint', 'original first: bigint after the widening');
-	$pp->stop;
-	my $again = Original->new($pp, 'after-widening');
-	run_for($again, 'after-widening', 1, 50);
-	$again->stop;
+	my ($again, @after) = widening('original first', $pp, qr/widened from integer to bigint/);
+	push @stack, @after;
 	check_order('original first', $pp, [$orig, $again], @stack);
 	unlike($pp->log, qr/(ERROR|WARNING) worker/, 'original first: nothing went wrong in the stack\'s log');
 	$pp->teardown;
@@ -271,17 +281,8 @@ sub check_order {
 	$pp->stop;
 	run_for($orig, 'rollback', 1, 50);
 	$orig->stop;
-	$pp->start;
-	my $l = load_start($pp);
-	run_for(undef, '', 1, 0);
-	my ($rc, $out) = $widen->($pp);
-	is($rc, 0, 'stack first: the widening step succeeds') or diag($out);
-	like($out, qr/bigint already; nothing to do/, 'and says there was nothing to do');
-	push @stack, load_finish($l);
-	$pp->stop;
-	my $again = Original->new($pp, 'after-widening');
-	run_for($again, 'after-widening', 1, 50);
-	$again->stop;
+	my ($again, @after) = widening('stack first', $pp, qr/bigint already; nothing to do/);
+	push @stack, @after;
 	check_order('stack first', $pp, [$orig, $again], @stack);
 	unlike($pp->log, qr/(ERROR|WARNING) worker/, 'stack first: nothing went wrong in the stack\'s log');
 	$pp->teardown;
