@@ -68,8 +68,8 @@ sub widen {
 	is($rc, 0, 'pingpong-worker --migrate widen succeeds') or diag($out);
 	is($pp->psql($TYPE), 'bigint', 'the column is bigint');
 	my $c = $pp->counter;
-	my $r = wait_until(5, sub { my $g = $pp->get('/pingpong'); $g->{status} == 200 ? $g : undef });
-	is($r && $r->{content}, "pong $c\n", 'the running stack counts past 2147483647');
+	# Its prepared statements survive the type change: no 503 on the way.
+	is($pp->get('/pingpong')->{content}, "pong $c\n", 'the running stack counts past 2147483647 at once');
 	is($pp->get('/pingpong')->{content}, 'pong ' . ($c + 1) . "\n", 'and on');
 	($rc, $out) = widen($pp);
 	like($out, qr/bigint already; nothing to do/, 'a second run changes nothing');
