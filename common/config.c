@@ -104,6 +104,7 @@ static const char *const prefixes[] = { "PING_PONG_", "AUTH_PROXY_", "LOG_APP_" 
 static char	*values[S__MAX];	/* owned copies; NULL when unset */
 static long	 ints[S__MAX];
 static int	 given[S__MAX];
+static char	*raw[S__MAX];		/* as given (environment or .env), for config_export */
 static char	*dotenv_values[S__MAX];
 static int	 nomem;			/* a strdup failed while reading */
 static unsigned	 unclosed;		/* the first .env line whose quote does not close */
@@ -500,15 +501,22 @@ config_load(unsigned owners, char *err, size_t errlen)
 	char why[128];
 
 	nwarnings = 0;
-	if (dotenv_read(err, errlen) == -1)
-		return -1;
-	check_environment();
+	/* Handed over by the launcher (config_export): .env was read once, by it. */
+	if (getenv(PP_SETTINGS_RESOLVED) == NULL) {
+		if (dotenv_read(err, errlen) == -1)
+			return -1;
+		check_environment();
+	}
 	for (int i = 0; i < S__MAX; i++) {
 		const char *v = getenv(rows[i].env);
 
 		if (v == NULL)
 			v = dotenv_values[i];
 		given[i] = v != NULL;
+		free(raw[i]);
+		raw[i] = NULL;
+		if (v != NULL && (raw[i] = strdup(v)) == NULL)
+			nomem = 1;
 		if (v == NULL)
 			v = rows[i].def;
 		free(values[i]);
@@ -560,6 +568,15 @@ config_load(unsigned owners, char *err, size_t errlen)
 		values[S_DB_PASSWORD] = secret;
 	}
 	return 0;
+}
+
+int
+config_export(void)
+{
+	for (int i = 0; i < S__MAX; i++)
+		if (given[i] && setenv(rows[i].env, raw[i], 1) == -1)
+			return -1;
+	return setenv(PP_SETTINGS_RESOLVED, "1", 1);
 }
 
 const char *

@@ -71,6 +71,18 @@ enum setting {
  */
 int	config_load(unsigned owners, char *err, size_t errlen);
 
+/*
+ * Settings read once: the launcher resolves the environment and ./.env
+ * (config_load), then puts every setting given in either into its own
+ * environment with PP_SETTINGS_RESOLVED=1, which every part inherits.  A
+ * program that finds PP_SETTINGS_RESOLVED reads no .env and warns about
+ * nothing (the launcher did both), so a worker multiwatch starts again has
+ * exactly the first one's settings, whatever became of .env since.
+ * Returns 0, or -1 (out of memory).
+ */
+#define PP_SETTINGS_RESOLVED	"PP_SETTINGS_RESOLVED"
+int	config_export(void);
+
 /* Logs one warning per unknown name or bad .env line config_load found. */
 void	config_warn(void);
 

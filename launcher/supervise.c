@@ -461,6 +461,8 @@ main(int argc, char *argv[])
 		return config_main(argc, argv, CF_LAUNCH);
 	if ((rc = config_main(1, argv, CF_LAUNCH)) != -1)
 		return rc;
+	if (config_export() == -1)
+		fatal("config_export: %s", strerror(errno));
 	log_init("launcher", (enum log_level)config_int(S_LOG_LEVEL),
 	    (enum log_format)config_int(S_LOG_FORMAT));
 	if (argc == 4 && strcmp(argv[1], "--log") == 0) {
