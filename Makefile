@@ -43,7 +43,7 @@ AUTH_LIBS = -lfcgi -lcurl -ljansson -lm
 LOG_SRC	= logoutput/main.c logoutput/fetcher.c logoutput/source.c common/curlbody.c common/jsonreply.c
 LOG_OBJ = $(LOG_SRC:%.c=$(BUILD)/%.o)
 
-SUPERVISE_SRC = launcher/supervise.c launcher/logline.c
+SUPERVISE_SRC = launcher/launch.c launcher/rundir.c launcher/render.c launcher/supervise.c launcher/logline.c
 SUPERVISE_OBJ = $(SUPERVISE_SRC:%.c=$(BUILD)/%.o)
 
 PROGS	= $(BUILD)/pingpong-worker $(BUILD)/pingpong-authproxy $(BUILD)/pingpong-logoutput \

@@ -25,6 +25,7 @@ enum type {
 	T_URL,		/* http:// or https://, or unset */
 	T_HOSTS,	/* libpq host list: h1,h2,... (names, addresses, socket dirs) */
 	T_PORTS,	/* libpq port list: one port for all hosts, or one per host */
+	T_NGINX,	/* text nginx's config takes as is: a path, an address */
 };
 
 struct row {
@@ -42,7 +43,7 @@ struct row {
 /* One row per setting; README.md's configuration table mirrors it (t/ checks). */
 static const struct row rows[S__MAX] = {
 	[S_ROLE] =		{ "PING_PONG_ROLE", T_CHOICE, "all", 0, 0, CF_LAUNCH, 0, "app|authproxy|log-output|all" },
-	[S_RUNTIME_DIR] =	{ "PING_PONG_RUNTIME_DIR", T_STR, "./var", 0, 0, CF_LAUNCH, 0 },
+	[S_RUNTIME_DIR] =	{ "PING_PONG_RUNTIME_DIR", T_NGINX, "./var/run", 0, 0, CF_LAUNCH, 0 },
 	[S_APP_PORT] =		{ "PING_PONG_APP_PORT", T_PORT, "3000", 1, 65535, CF_APP | CF_LAUNCH, 0 },
 	[S_LOG_LEVEL] =		{ "PING_PONG_LOG_LEVEL", T_LEVEL, "INFO", 0, 0, ALL, 0 },
 	[S_WORKERS] =		{ "PING_PONG_WORKERS", T_INT, "1", 1, 64, CF_APP | CF_LAUNCH, 0 },
@@ -62,7 +63,7 @@ static const struct row rows[S__MAX] = {
 	[S_DB_MAX_CONNECTIONS] = { "PING_PONG_DB_MAX_CONNECTIONS", T_INT, "4", 1, 1000, CF_APP | CF_LAUNCH, 0 },
 	[S_SHARED_VOLUME_PATH] = { "PING_PONG_SHARED_VOLUME_PATH", T_STR, NULL, 0, 0, CF_APP, 0 },
 	[S_METRICS] =		{ "PING_PONG_METRICS", T_BOOL, "on", 0, 0, CF_APP, 0 },
-	[S_LISTEN_ADDRESS] =	{ "PING_PONG_LISTEN_ADDRESS", T_STR, "0.0.0.0", 0, 0, CF_LAUNCH, 0 },
+	[S_LISTEN_ADDRESS] =	{ "PING_PONG_LISTEN_ADDRESS", T_NGINX, "0.0.0.0", 0, 0, CF_LAUNCH, 0 },
 	[S_ACCESS_LOG] =	{ "PING_PONG_ACCESS_LOG", T_BOOL, "on", 0, 0, CF_LAUNCH, 0 },
 	[S_NGINX_USER] =	{ "PING_PONG_NGINX_USER", T_STR, "www-data", 0, 0, ALL, 0 },
 	[S_NGINX_WORKERS] =	{ "PING_PONG_NGINX_WORKERS", T_INT, "2", 1, 64, CF_LAUNCH, 0 },
@@ -454,6 +455,18 @@ validate(int i, const char *v, char *err, size_t errlen)
 		snprintf(err, errlen, "%s=%s is invalid: expected an http:// or https:// URL "
 		    "without spaces, control characters, quotes, braces, ;, $ or \\", r->env, shown);
 		return -1;
+	case T_NGINX:
+		/*
+		 * Rendered into nginx's config as is (launcher/render.c): nothing
+		 * nginx would read as syntax (the end of a directive, a block, a
+		 * quote, an escape, a variable, a comment), nothing empty.
+		 */
+		if (*v != '\0' && !has_unsafe(v, " ;'\"{}$\\#"))
+			return 0;
+		snprintf(err, errlen, "%s=%s is invalid: expected a non-empty value without spaces, "
+		    "control characters, quotes, braces, ;, #, $ or \\ (nginx's config is rendered from it)",
+		    r->env, shown);
+		return -1;
 	case T_HOSTS:
 	case T_PORTS:
 		if (check_list(v, r->type == T_PORTS, &ints[i], why, sizeof(why)) == 0)
@@ -654,6 +667,7 @@ normalised(int i, char *buf, size_t len)
 		snprintf(buf, len, "%ld", ints[i]);
 		return buf;
 	case T_STR:
+	case T_NGINX:
 	case T_CHOICE:
 	case T_FILE:
 	case T_URL:
@@ -681,15 +695,10 @@ print_quoted(FILE *fp, const char *v)
 static void
 print_derived(FILE *fp)
 {
-	long workers = ints[S_WORKERS], budget = ints[S_DB_MAX_CONNECTIONS];
-
 	/* make run starts a private database only when no host was given. */
 	fprintf(fp, "cfg_db_host_given=%d\n", given[S_DB_HOST]);
-	/* Each worker holds one connection: a replica opens at most the budget. */
-	fprintf(fp, "cfg_workers_started=%ld\n", workers < budget ? workers : budget);
-	/* A worker answers within its request budget; nginx waits a bit more. */
-	fprintf(fp, "cfg_fcgi_read_timeout=%ld\n",
-	    (config_request_budget_ms() + 999) / 1000 + PP_FCGI_READ_MARGIN_S);
+	fprintf(fp, "cfg_workers_started=%ld\n", config_workers_started());
+	fprintf(fp, "cfg_fcgi_read_timeout=%ld\n", config_fcgi_read_timeout());
 }
 
 void
@@ -721,12 +730,60 @@ program_name(const char *argv0)
 	return slash != NULL ? slash + 1 : argv0;
 }
 
+/* Loads the owners' settings; on failure one CRITICAL line, in the format asked for when it is valid. */
+static int
+load_or_say(const char *name, unsigned owners)
+{
+	char err[512];
+
+	if (config_load(owners, err, sizeof(err)) == 0)
+		return 0;
+	/* The format asked for, unless that is the setting in error. */
+	if (values[S_LOG_FORMAT] != NULL && strcasecmp(values[S_LOG_FORMAT], "json") == 0)
+		log_init(name, PP_LOG_INFO, PP_LOG_JSON);
+	log_msg(PP_LOG_CRITICAL, NULL, "configuration error: %s", err);
+	return -1;
+}
+
+int
+config_launch(const char *name, const char *role)
+{
+	log_init(name, PP_LOG_INFO, PP_LOG_TEXT);
+	/* The launcher's role: its argument, else PING_PONG_ROLE. */
+	if (role != NULL && config_role_owners(role) == 0) {
+		log_msg(PP_LOG_CRITICAL, NULL, "configuration error: role '%s' is invalid: "
+		    "expected app, authproxy, log-output or all", role);
+		return 2;
+	}
+	if (role != NULL && setenv("PING_PONG_ROLE", role, 1) == -1)
+		return 2;
+	if (load_or_say(name, CF_LAUNCH) == -1 ||
+	    load_or_say(name, config_role_owners(config_str(S_ROLE))) == -1)
+		return 2;
+	log_init(name, (enum log_level)ints[S_LOG_LEVEL], (enum log_format)ints[S_LOG_FORMAT]);
+	return 0;
+}
+
+long
+config_workers_started(void)
+{
+	/* Each worker holds one connection: a replica opens at most the budget. */
+	return ints[S_WORKERS] < ints[S_DB_MAX_CONNECTIONS] ? ints[S_WORKERS] :
+	    ints[S_DB_MAX_CONNECTIONS];
+}
+
+long
+config_fcgi_read_timeout(void)
+{
+	/* A worker answers within its request budget; nginx waits a bit more. */
+	return (config_request_budget_ms() + 999) / 1000 + PP_FCGI_READ_MARGIN_S;
+}
+
 int
 config_main(int argc, char *argv[], unsigned owners)
 {
 	const char *name = argc > 0 ? program_name(argv[0]) : "pingpong";
 	int shell = argc >= 2 && strcmp(argv[1], "--print-config=shell") == 0;
-	char err[512];
 
 	if ((shell && argc > 3) || (!shell && (argc > 2 || (argc == 2 &&
 	    strcmp(argv[1], "--check-config") != 0 &&
@@ -737,31 +794,15 @@ config_main(int argc, char *argv[], unsigned owners)
 		return 2;
 	}
 	if (shell) {
-		/* The launcher's role: its argument, else PING_PONG_ROLE. */
-		if (argc == 3 && config_role_owners(argv[2]) == 0) {
-			log_msg(PP_LOG_CRITICAL, NULL, "configuration error: role '%s' is invalid: "
-			    "expected app, authproxy, log-output or all", argv[2]);
+		if (config_launch(name, argc == 3 ? argv[2] : NULL) != 0)
 			return 2;
-		}
-		if (argc == 3 && setenv("PING_PONG_ROLE", argv[2], 1) == -1)
+		owners = config_role_owners(config_str(S_ROLE));
+	} else {
+		log_init(name, PP_LOG_INFO, PP_LOG_TEXT);
+		if (load_or_say(name, owners) == -1)
 			return 2;
-		owners = CF_LAUNCH;
+		log_init(name, (enum log_level)ints[S_LOG_LEVEL], (enum log_format)ints[S_LOG_FORMAT]);
 	}
-	log_init(name, PP_LOG_INFO, PP_LOG_TEXT);
-	if (config_load(owners, err, sizeof(err)) == -1) {
-		/* The format asked for, unless that is the setting in error. */
-		if (values[S_LOG_FORMAT] != NULL && strcasecmp(values[S_LOG_FORMAT], "json") == 0)
-			log_init(name, PP_LOG_INFO, PP_LOG_JSON);
-		log_msg(PP_LOG_CRITICAL, NULL, "configuration error: %s", err);
-		return 2;
-	}
-	if (shell && (owners = config_role_owners(config_str(S_ROLE))) != 0 &&
-	    config_load(owners, err, sizeof(err)) == -1) {
-		log_init(name, PP_LOG_INFO, (enum log_format)ints[S_LOG_FORMAT]);
-		log_msg(PP_LOG_CRITICAL, NULL, "configuration error: %s", err);
-		return 2;
-	}
-	log_init(name, (enum log_level)ints[S_LOG_LEVEL], (enum log_format)ints[S_LOG_FORMAT]);
 	/* The launcher warned once already; its children stay quiet. */
 	if (getenv("PP_CONFIG_WARNED") == NULL)
 		config_warn();

@@ -7,7 +7,7 @@
 /* Which program reads a setting (a row may belong to several). */
 #define CF_APP		0x01	/* the FastCGI worker behind port 3000 */
 #define CF_AUTH		0x02	/* the token helper behind port 8080 */
-#define CF_LAUNCH	0x04	/* bin/pingpong only (validated here too) */
+#define CF_LAUNCH	0x04	/* the launcher only (validated here too) */
 #define CF_LOG		0x08	/* log-output, the companion on port 8000 */
 
 enum setting {
@@ -106,6 +106,17 @@ const char *config_env_name(enum setting);
  * on and serve, else the status to exit with.
  */
 int	config_main(int argc, char *argv[], unsigned owners);
+
+/*
+ * The launcher's reading: role (its argument, or NULL for PING_PONG_ROLE),
+ * then the role's settings, validated; logging set up as they say (name:
+ * the component).  Returns 0, or 2 after one line saying what is wrong.
+ */
+int	config_launch(const char *name, const char *role);
+
+/* What follows from the settings: workers started (the connection budget caps them), nginx's fastcgi_read_timeout in s. */
+long	config_workers_started(void);
+long	config_fcgi_read_timeout(void);
 
 /* Which settings a launcher role reads and validates; 0 for an unknown role. */
 unsigned config_role_owners(const char *role);

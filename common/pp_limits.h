@@ -1,6 +1,6 @@
 /*
  * pp_limits.h: every size, count and time limit of pingpong, named once.
- * The build writes them to $(BUILD)/pp_limits.env, from which bin/pingpong
+ * The build writes them to $(BUILD)/pp_limits.env, from which the launcher
  * renders nginx's (@PP_NAME@ in the nginx templates), so both ends agree.
  */
 #ifndef PP_LIMITS_H

@@ -31,7 +31,7 @@ stdio_open(void)
 
 /*
  * "uid:gid", both numbers: the ids themselves, no name service asked.  The
- * launcher passes the user this way (bin/pingpong), so a worker never loads
+ * launcher passes the user this way (launcher/launch.c), so a worker never loads
  * the NSS modules getpwnam and initgroups map (0.7 MiB of its resident set,
  * README: Performance).  Returns 1 and the ids, or 0 for a name.
  */

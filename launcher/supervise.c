@@ -1,7 +1,6 @@
 /* supervise.c: the launcher's keeper: starts the stack's parts in one process group, relays their output as log lines, stops them in order, leaves nothing behind. */
 #include <errno.h>
 #include <fcntl.h>
-#include <ftw.h>
 #include <limits.h>
 #include <poll.h>
 #include <signal.h>
@@ -15,16 +14,15 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "config.h"
 #include "log.h"
-#include "privdrop.h"
 #include "logline.h"
+#include "supervise.h"
 
 /*
- * bin/pingpong renders the configuration, takes the runtime directory's
- * lock, and execs this program, which keeps the launcher's pid:
+ * The launcher (launch.c) renders the configuration, takes the runtime
+ * directory's lock, and hands this keeper the parts, in its pid:
  *
- *   pingpong-supervise [--grace S] [--clean PATH]... [--lock-fd N] --
+ *   supervise_main: [--grace S] [--lock-fd N] --
  *       NAME READY STOPSIG [--say MSG]... -- ARGV... ';' ...
  *
  * Each part (NAME) is started in turn and must be ready (the path READY
@@ -65,8 +63,6 @@ struct part {
 
 static struct part	parts[PARTS_MAX];
 static int		nparts;
-static const char	*cleans[16];
-static int		ncleans;
 static long		grace = 10;
 static pid_t		pgid;		/* the guardian's: every part's group */
 static int		sigfd = -1;
@@ -99,10 +95,8 @@ signal_number(const char *name)
 static void
 usage(void)
 {
-	fprintf(stderr, "usage: pingpong-supervise [--grace S] [--clean PATH]... [--lock-fd N] --\n"
-	    "           NAME READY STOPSIG [--say MSG]... -- ARGV... ';' ...\n"
-	    "       pingpong-supervise --print-config=shell [ROLE]\n"
-	    "       pingpong-supervise --log LEVEL MESSAGE\n");
+	fprintf(stderr, "supervise: [--grace S] [--lock-fd N] --\n"
+	    "           NAME READY STOPSIG [--say MSG]... -- ARGV... ';' ...\n");
 	exit(2);
 }
 
@@ -114,9 +108,6 @@ parse(int argc, char *argv[])
 	for (; i < argc && strcmp(argv[i], "--") != 0; i++) {
 		if (strcmp(argv[i], "--grace") == 0 && i + 1 < argc)
 			grace = atol(argv[++i]);
-		else if (strcmp(argv[i], "--clean") == 0 && i + 1 < argc &&
-		    ncleans < (int)(sizeof(cleans) / sizeof(cleans[0])))
-			cleans[ncleans++] = argv[++i];
 		else if (strcmp(argv[i], "--lock-fd") == 0 && i + 1 < argc) {
 			/* Held here and by the guardian, never by a part. */
 			lockfd = atoi(argv[++i]);
@@ -430,49 +421,11 @@ stop_all(void)
 		drain(&parts[i]);
 }
 
-static int
-remove_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-	(void)st;
-	(void)flag;
-	(void)ftw;
-	if (remove(path) == -1 && errno != ENOENT)
-		log_warning(NULL, "cannot remove %s: %s", path, strerror(errno));
-	return 0;
-}
-
-/* Removes what the stack made in the runtime directory (never following a link). */
-static void
-clean(void)
-{
-	for (int i = 0; i < ncleans; i++)
-		nftw(cleans[i], remove_entry, 16, FTW_DEPTH | FTW_PHYS);
-}
-
 int
-main(int argc, char *argv[])
+supervise_main(int argc, char *argv[])
 {
 	int rc;
 
-	if (stdio_open() == -1)
-		return 1;
-	if (argc >= 2 && (strncmp(argv[1], "--print-config", 14) == 0 ||
-	    strcmp(argv[1], "--check-config") == 0))
-		return config_main(argc, argv, CF_LAUNCH);
-	if ((rc = config_main(1, argv, CF_LAUNCH)) != -1)
-		return rc;
-	if (config_export() == -1)
-		fatal("config_export: %s", strerror(errno));
-	log_init("launcher", (enum log_level)config_int(S_LOG_LEVEL),
-	    (enum log_format)config_int(S_LOG_FORMAT));
-	if (argc == 4 && strcmp(argv[1], "--log") == 0) {
-		/* bin/pingpong's own lines, in the same format. */
-		int level = log_level_parse(argv[2]);
-
-		log_relay(level >= 0 ? (enum log_level)level : PP_LOG_INFO, "launcher",
-		    (long)getppid(), argv[3]);
-		return 0;
-	}
 	parse(argc, argv);
 
 	sigemptyset(&handled);
@@ -496,7 +449,6 @@ main(int argc, char *argv[])
 		while (!stopping)
 			step(1);
 	stop_all();
-	clean();
 	rc = stopping - 1;
 	log_info(NULL, "stopped%s", rc != 0 ? " after a failure" : "");
 	return rc;

@@ -1,0 +1,33 @@
+/* rundir.h: the runtime directory: the stack's own files only, one stack at a time. */
+#ifndef PP_RUNDIR_H
+#define PP_RUNDIR_H
+
+#include <limits.h>
+#include <sys/types.h>
+
+#define RUNDIR_MARK	".pingpong-runtime"	/* says: a pingpong runtime directory */
+
+struct rundir {
+	char	 path[PATH_MAX];	/* absolute, links resolved */
+	int	 lockfd;		/* held for the stack's life (close-on-exec) */
+	int	 created;		/* made by a launcher: removed at stop once empty */
+};
+
+/*
+ * Takes the directory PING_PONG_RUNTIME_DIR names (value) for the stack:
+ * made if missing (and marked); an existing one must be marked already (a
+ * launcher used it) or empty (then marked); run as root, it must be root's
+ * and writable by root alone.  Anything else is refused with one line
+ * naming the setting, and nothing in it is changed; so is one the stack's
+ * user (stack_uid, stack_gid: nginx's workers) cannot enter.  Then takes its lock
+ * (a running stack's directory is refused) and removes a crashed stack's
+ * leftovers, each checked to be the stack's own (owned by this user or by
+ * stack_uid).  Returns 0, or the exit status after one logged line: 1 (in
+ * use, or a system error), 2 (refused).
+ */
+int	rundir_open(struct rundir *, const char *value, uid_t stack_uid, gid_t stack_gid);
+
+/* Removes what the stack made in it, its lock and its mark; the directory too if a launcher made it. */
+void	rundir_close(struct rundir *);
+
+#endif
