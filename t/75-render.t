@@ -41,6 +41,27 @@ delete $pp->{pid};
 like($pp->log, qr/nginx failed to start: .*127\.0\.0\.1&\@APP_PORT\@:\d+/, 'nginx saw the address as given');
 $pp->{env}{PING_PONG_LISTEN_ADDRESS} = '127.0.0.1';
 
+# A placeholder the launcher has no value for (a template newer than the
+# launcher): the start stops, naming it, and nothing is left behind.
+{
+	my $share = $pp->dir . '/share';
+	mkdir $share;
+	system('cp', '-r', "$PP::ROOT/nginx", "$share/") == 0
+	    or die 'copy of the templates failed';
+	open my $t, '>>', "$share/nginx/app.conf.in" or die;
+	print $t "    # \@NO_SUCH_VALUE\@\n";
+	close $t;
+	my $q = PP->new(role => 'app', db => 0, start => 0, env => { PP_SHARE => $share });
+	$q->start(nowait => 1);
+	my $qpid = $q->{pid};
+	ok(wait_until(20, sub { waitpid($qpid, WNOHANG) == $qpid }), 'a placeholder without a value: the launcher ends');
+	isnt($? >> 8, 0, 'with a failure status');
+	delete $q->{pid};
+	like($q->log, qr/CRITICAL launcher\[\d+\] request_id=- \S+\/nginx\/app\.conf\.in: \@NO_SUCH_VALUE\@ has no value/, 'naming it and the template');
+	ok(!-e $q->dir . '/run', 'nothing left: the runtime directory it made is gone');
+	$q->teardown;
+}
+
 # $ and \ in every value rendered: refused before anything starts.
 for my $bad ([PING_PONG_RUNTIME_DIR => $pp->dir . '/r$un', 'without spaces, control characters, quotes, braces, ;, #, $ or \\'],
     [PING_PONG_RUNTIME_DIR => $pp->dir . '/r\\un', 'without spaces, control characters, quotes, braces, ;, #, $ or \\'],
