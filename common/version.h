@@ -2,8 +2,13 @@
 #ifndef PP_VERSION_H
 #define PP_VERSION_H
 
-/* The image tag in manifests/ is this version (t/20-manifests.t checks). */
-#define PP_VERSION	"4.4.3"
+/*
+ * The release version: 5.0.0 is the C rewrite (4.4.3 was the Python
+ * original's tag, never reused). The image tag in every manifest, the
+ * kustomizations' images: and the README's build and push commands carry it
+ * (t/20-manifests.t checks they are equal).
+ */
+#define PP_VERSION	"5.0.0"
 
 /*
  * pingpong_build_info and process_start_time_seconds, as Prometheus'

@@ -31,11 +31,21 @@ my $bad = "$root/t/data/invalid-deployment.yaml";
 my ($neg) = map { decode_json($_) } grep { /^\{/ } split /\n/, qx{cd $tools && node validate.mjs $bad};
 ok($neg && !$neg->{ok}, 'and the validator does reject an invalid object') or diag explain $neg;
 
-# 2. kustomize.
-for my $dir ("$root/manifests", "$root/manifests/ping-pong") {
+# 2. kustomize: every directory the README applies (kubectl apply -k) is
+# rendered here, and every kustomization is one the README applies.
+my $readme = slurp("$root/README.md");
+(my $flat = $readme) =~ s/\\\n\s*/ /g;
+my @readme_k = do { my %u; grep { !$u{$_}++ } $flat =~ /\bkubectl (?:apply -k|kustomize) (manifests[\w\/-]*)/g };
+my %rendered;
+for my $d (@readme_k) {
+	(my $dir = "$root/$d") =~ s{/$}{};
 	my $out = qx{kubectl kustomize $dir 2>&1};
-	is($?, 0, "kubectl kustomize $dir builds") or diag $out;
+	is($?, 0, "kubectl kustomize $d builds (README: kubectl apply -k $d)") or diag $out;
+	$rendered{$d} = [grep { ref $_ eq 'HASH' } YAML::XS::Load($out)] unless $?;
 }
+my @kdirs = map { m{^\Q$root\E/(.*)/kustomization\.yaml$} ? $1 : () } @files;
+is_deeply([sort @kdirs], [sort keys %rendered], 'every kustomization is applied by the README, and renders');
+ok($rendered{$_}, "the README applies $_") for qw(manifests manifests/ping-pong);
 
 # Load every object, per set (the directory it is in).
 my (%set, @objs);
@@ -120,7 +130,6 @@ ok(!grep({ !/^(app|authproxy|log-output|all)$/ } keys %roles), 'every role is on
 my ($ro) = grep { $_->{kind} eq 'Rollout' } @objs;
 is($ro->{metadata}{name}, 'ping-pong-app', 'Rollout ping-pong-app');
 is($ro->{metadata}{namespace}, 'exercises', 'in exercises');
-is($ro->{spec}{replicas}, 4, '4 replicas');
 my @steps = map { exists $_->{setWeight} ? "w$_->{setWeight}" : exists $_->{pause} ? 'pause'
     : exists $_->{analysis} ? 'analysis:' . join(',', map { $_->{templateName} } @{ $_->{analysis}{templates} }) : '?' } @{ $ro->{spec}{strategy}{canary}{steps} };
 my $a = 'analysis:ping-pong-cpu-analysis-sidecar';
@@ -146,7 +155,7 @@ is_deeply({ map { $_->{port} => $_->{targetPort} } @{ $svc->{spec}{ports} } }, {
 my ($hpa) = grep { $_->{kind} eq 'HorizontalPodAutoscaler' } @objs;
 is_deeply([@{ $hpa->{spec}{scaleTargetRef} }{qw(kind name)}], ['Rollout', 'ping-pong-app'], 'the HPA scales the Rollout');
 ok($hpa->{spec}{minReplicas} >= 4 && $hpa->{spec}{minReplicas} % 4 == 0 && $hpa->{spec}{maxReplicas} >= $hpa->{spec}{minReplicas}, 'between sane bounds (a multiple of 4 at least)');
-my ($pdb) = grep { $_->{kind} eq 'PodDisruptionBudget' } @objs;
+my ($pdb) = grep { $_->{kind} eq 'PodDisruptionBudget' && $_->{metadata}{name} eq 'ping-pong-app' } @objs;
 is($pdb->{spec}{selector}{matchLabels}{app}, 'ping-pong', 'the PDB covers the ping-pong pods');
 my ($app) = grep { $_->{name} eq 'ping-pong' } @{ $ro->{spec}{template}{spec}{containers} };
 my %appenv = map { $_->{name} => $_->{value} } @{ $app->{env} };
@@ -214,27 +223,219 @@ is_deeply($pr->{spec}{groups}, LoadFile("$root/manifests/monitoring/pingpong.rul
 
 # The README's Kubernetes section: every file it names exists, and the
 # canary command is one kubectl argo rollouts accepts.
-my $readme = slurp("$root/README.md");
-(my $flat = $readme) =~ s/\\\n\s*/ /g;
 my %named = map { $_ => 1 } $flat =~ m{(manifests/[\w./-]+\.ya?ml)}g;
 for my $f (sort keys %named) {
 	next if $f =~ /\.enc\.yaml$/;	# made by sops from the .example.yaml
 	ok(-f "$root/$f", "README names $f, which exists");
 }
-my @set_image = $flat =~ /^(kubectl argo rollouts set image .*)$/mg;
-ok(@set_image, 'the README shows the canary command');
-for my $cmd (@set_image) {
-	my (undef, undef, undef, undef, undef, $rollout, @rest) = split ' ', $cmd;
-	is($rollout, $ro->{metadata}{name}, 'it names the Rollout');
-	my @pairs = grep { /=/ } @rest;
-	is(scalar @pairs, 1, 'with one CONTAINER=IMAGE pair (the plugin takes one)');
-	my ($ctr, $img) = $pairs[0] =~ /^'?([^=]+)=([^']+)'?$/;
-	ok($ctr eq '*' || grep({ $_->{name} eq $ctr } @{ $pod->{spec}{containers} }), "container $ctr is * or one of the Rollout's");
-	my ($repo, $newtag) = split /:/, $img;
-	is($repo, 'kubemooc.azurecr.io/ping-pong-app', 'the image is ours');
-	isnt($newtag, $version, "a new tag ($newtag), not the running $version");
-	like($cmd, qr/ -n exercises\b/, 'in the Rollout\'s namespace');
+# The image: the version of our own (never the Python original's 4.4.3),
+# equal in version.h (so pingpong_build_info, t/15), every manifest, both
+# kustomizations' images: and the README's build and push commands.
+my $image = 'kubemooc.azurecr.io/ping-pong-app';
+isnt($version, '4.4.3', "the version ($version) is not the Python original's 4.4.3");
+for my $f (@files, glob("$root/manifests/monitoring/*")) {
+	my $text = slurp($f);
+	unlike($text, qr/\b4\.4\.3\b/, "$f: no 4.4.3");
+	my @refs = $text =~ m{\Q$image\E:([\w.-]+)}g;
+	is_deeply([grep { $_ ne $version } @refs], [], "$f: every $image tag is $version") if @refs;
 }
+for my $d (qw(manifests manifests/ping-pong)) {
+	my ($k) = LoadFile("$root/$d/kustomization.yaml");
+	my @img = grep { $_->{name} eq $image } @{ $k->{images} || [] };
+	is(scalar @img, 1, "$d/kustomization.yaml: images: names $image");
+	is($img[0]{newTag}, $version, "$d: its newTag is $version") if @img;
+	ok(!grep({ $_->{newName} } @img), "$d: and no newName (the repository stays ours)");
+}
+for my $d (sort keys %rendered) {
+	my @c = grep { $_->{image} =~ /ping-pong-app/ } map { containers($_) } pod_templates(@{ $rendered{$d} });
+	ok(@c, "$d renders our containers");
+	is_deeply([grep { $_->{image} ne "$image:$version" } @c], [], "$d: every one runs $image:$version");
+}
+unlike($flat, qr/\b4\.4\.3\b(?!.{0,80}(?:Python|original))/s, 'the README names 4.4.3 only as the original\'s');
+my @build = $flat =~ /^(\.\/build\.sh .*|podman push .*|docker push .*|az acr build .*)$/mg;
+ok(@build >= 3, 'the README builds, pushes, or builds in the registry: ' . scalar @build . ' commands');
+for my $cmd (@build) {
+	like($cmd, qr{(?:\Q$image\E|ping-pong-app):\Q$version\E(?:\s|$)}, "$cmd: tags $version");
+}
+like($flat, qr/^az aks update .*--attach-acr \S+/m, 'the README attaches the registry to the cluster');
+like($flat, qr/^az acr login /m, 'and logs in to push');
+
+# The canary: a kustomize edit of images:, then an apply of the directory,
+# so later applies keep the tag (set image alone would be reverted).
+my @edit = $flat =~ /^\(cd (manifests\/[\w\/-]+) && (kustomize edit set image \S+)\)$/mg;
+is(scalar @edit, 2, 'the README\'s canary command edits a kustomization\'s images:');
+my ($edir, $ecmd) = @edit;
+is($edir, 'manifests/ping-pong', 'the canary deployment\'s');
+my ($newimg) = $ecmd =~ /set image (\S+)$/;
+my ($newrepo, $newtag) = $newimg =~ /^(.*):([^:\/]+)$/;
+is($newrepo, $image, 'the image is ours');
+isnt($newtag, $version, "a new tag ($newtag), not the running $version");
+like($flat, qr/\Q$ecmd\E\)\nkubectl apply -k \Q$edir\E\n/, 'and the README applies that directory right after');
+unlike($flat, qr/^kubectl argo rollouts set image/m, 'no kubectl argo rollouts set image (the next apply would revert it)');
+if ($edir && $newrepo) {
+	my $tmp = File::Temp->newdir;
+	system('cp', '-a', "$root/manifests", "$tmp/") == 0 or die 'cp';
+	if (grep { -x "$_/kustomize" } split /:/, $ENV{PATH}) {
+		my $out = qx{cd $tmp/$edir && $ecmd 2>&1};
+		is($?, 0, "$ecmd runs") or diag $out;
+	} else {
+		# kustomize is not packaged in Debian 12 (kubectl's built-in one
+		# cannot edit): write what kustomize edit set image NAME:TAG writes,
+		# the newTag of the images: entry named NAME.
+		my $kf = "$tmp/$edir/kustomization.yaml";
+		my ($k) = LoadFile($kf);
+		my @e = grep { $_->{name} eq $newrepo } @{ $k->{images} || [] };
+		@e ? ($e[0]{newTag} = $newtag) : push(@{ $k->{images} }, { name => $newrepo, newTag => $newtag });
+		YAML::XS::DumpFile($kf, $k);
+		pass('kustomize is not installed: its edit written as it writes it');
+	}
+	for my $d (grep { $_ eq $edir || m{^manifests/ha} } sort keys %rendered) {
+		my $out = qx{kubectl kustomize $tmp/$d 2>&1};
+		is($?, 0, "after the edit $d still builds") or diag $out;
+		my @c = grep { $_->{image} =~ /ping-pong-app/ } map { containers($_) } pod_templates(grep { ref $_ eq 'HASH' } YAML::XS::Load($out));
+		ok(@c && !grep({ $_->{image} ne $newimg } @c), "after the edit every container of ours in $d runs $newimg");
+	}
+}
+
+# The HPA owns the replica count: nothing it scales carries spec.replicas
+# (an apply would scale it back), in the files and in every render.
+for my $objs (\@objs, map { $rendered{$_} } sort keys %rendered) {
+	for my $h (grep { $_->{kind} eq 'HorizontalPodAutoscaler' } @$objs) {
+		my $t = $h->{spec}{scaleTargetRef};
+		my @tg = grep { $_->{kind} eq $t->{kind} && $_->{metadata}{name} eq $t->{name} } @$objs;
+		ok(@tg, "the HPA $h->{metadata}{name} targets $t->{kind}/$t->{name}, which exists");
+		ok(!grep({ exists $_->{spec}{replicas} } @tg), "$t->{kind}/$t->{name} has no spec.replicas beside the HPA");
+	}
+}
+my ($hm) = @{ $hpa->{spec}{metrics} };
+is_deeply([$hm->{type}, $hm->{containerResource}{name}, $hm->{containerResource}{container}], ['ContainerResource', 'cpu', 'ping-pong'],
+    'the HPA scales on the app container\'s own CPU');
+
+# A canary that never gets ready aborts; the pauses are judged.
+ok($ro->{spec}{progressDeadlineAbort}, 'progressDeadlineAbort: true');
+ok(($ro->{spec}{progressDeadlineSeconds} // 600) <= 900, 'within a deadline of at most 15 minutes');
+sub seconds { my ($d) = @_; my %u = (s => 1, m => 60, h => 3600); $d =~ /^(\d+)([smh])$/ ? $1 * $u{$2} : $d =~ /^\d+$/ ? $d : -1 }
+if ($ro->{spec}{strategy}{canary}{analysis}) {
+	pass('a background analysis judges the canary during the pauses');
+} else {
+	# Without one, each step analysis must look back over the pause before it.
+	my @st = @{ $ro->{spec}{strategy}{canary}{steps} };
+	for my $i (grep { $st[$_]{analysis} } 0 .. $#st) {
+		my $p = $i > 0 && $st[$i - 1]{pause} ? seconds($st[$i - 1]{pause}{duration}) : 0;
+		for my $tn (map { $_->{templateName} } @{ $st[$i]{analysis}{templates} }) {
+			my ($t) = grep { $_->{kind} eq 'AnalysisTemplate' && $_->{metadata}{name} eq $tn } @objs;
+			my ($w) = grep { $_->{name} eq 'window' } @{ $t->{spec}{args} || [] };
+			my $passed = grep { $_->{name} eq 'window' } @{ $st[$i]{analysis}{args} || [] };
+			ok(!$passed && $w && seconds($w->{value}) >= $p, "step $i: $tn looks back ($w->{value}) over the pause before it (${p}s)");
+		}
+	}
+}
+
+# Disruptions: every PDB lets unready pods go (drains never stall on them).
+for my $b (grep { $_->{kind} eq 'PodDisruptionBudget' } @objs) {
+	is($b->{spec}{unhealthyPodEvictionPolicy}, 'AlwaysAllow', "PDB $b->{metadata}{name}: unhealthyPodEvictionPolicy AlwaysAllow");
+}
+
+# Topology spread by node and zone, per ReplicaSet, for every workload of
+# more than one pod (the Rollout's count is the HPA's).
+for my $w (grep { $_->{kind} eq 'Rollout' || ($_->{spec}{replicas} // 1) > 1 } grep { $_->{kind} =~ /^(Rollout|Deployment)$/ } @objs) {
+	my $hash = $w->{kind} eq 'Rollout' ? 'rollouts-pod-template-hash' : 'pod-template-hash';
+	my %tsc = map { $_->{topologyKey} => $_ } @{ $w->{spec}{template}{spec}{topologySpreadConstraints} || [] };
+	for my $key (qw(kubernetes.io/hostname topology.kubernetes.io/zone)) {
+		my $c = $tsc{$key};
+		ok($c && $c->{maxSkew} == 1, "$w->{metadata}{name}: spread over $key");
+		is_deeply($c->{labelSelector}{matchLabels}, $w->{spec}{selector}{matchLabels}, "$w->{metadata}{name}: $key counts its own pods");
+		is_deeply($c->{matchLabelKeys}, [$hash], "$w->{metadata}{name}: $key per ReplicaSet ($hash)");
+	}
+	is(($tsc{'topology.kubernetes.io/zone'} || {})->{whenUnsatisfiable}, 'ScheduleAnyway', "$w->{metadata}{name}: zones best effort (clusters without zones schedule)");
+}
+
+# Probes: each one's timeout above the longest its path can wait, plus a
+# second (nginx, the network). /health/ready on the app waits up to the
+# request deadline (connect + statement timeouts, the settings' defaults or
+# the container's env); log-output's waits for ping-pong (its curl timeout).
+my %default = slurp("$root/common/config.c") =~ /\{\s*"([A-Z_]+)",\s*T_\w+,\s*"([^"]*)"/g;
+my ($log_ms) = slurp("$root/logoutput/source.c") =~ /CURLOPT_TIMEOUT_MS,\s*(\d+)L/;
+ok($default{PING_PONG_DB_CONNECT_TIMEOUT} && $default{PING_PONG_DB_STATEMENT_TIMEOUT} && $log_ms, 'the deadlines read from the code');
+for my $w (pod_templates(@objs)) {
+	for my $c (grep { $_->{image} =~ /ping-pong-app/ } containers($w)) {
+		my %e = (%default, map { $_->{name} => $_->{value} } grep { defined $_->{value} } @{ $c->{env} || [] });
+		my %wait = (
+			app => { '/health/ready' => $e{PING_PONG_DB_CONNECT_TIMEOUT} * 1000 + $e{PING_PONG_DB_STATEMENT_TIMEOUT}, '/health' => 0, '/metrics' => 0 },
+			'log-output' => { '/health/ready' => $log_ms, '/health' => 0 },
+			authproxy => { '/health/live' => 0, '/health' => 0 },
+		);
+		for my $kind (qw(readinessProbe livenessProbe startupProbe)) {
+			my $g = ($c->{$kind} || {})->{httpGet} or next;
+			my $ms = $wait{ $c->{args}[0] }{ $g->{path} };
+			ok(defined $ms, "$w->{metadata}{name}/$c->{name} $kind $g->{path}: a path whose deadline is known") or next;
+			my $t = ($c->{$kind}{timeoutSeconds} // 1) * 1000;
+			ok($t >= $ms + 1000, "$w->{metadata}{name}/$c->{name} $kind $g->{path}: timeout ${t} ms >= its deadline ${ms} ms + 1 s");
+		}
+	}
+}
+
+# Ingresses name their class.
+ok($_->{spec}{ingressClassName}, "Ingress $_->{metadata}{name}: ingressClassName $_->{spec}{ingressClassName}")
+    for grep { $_->{kind} eq 'Ingress' } @objs;
+
+# The PrometheusRule carries the label kube-prometheus-stack selects by.
+ok($pr->{metadata}{labels}{release}, "the PrometheusRule carries release: $pr->{metadata}{labels}{release}");
+
+# The shared-volume variant runs on any cluster: no volume pinned to a node.
+ok(!grep({ $_->{kind} eq 'PersistentVolume' } @objs), 'no PersistentVolume of our own (a claim of the default StorageClass)');
+ok(!grep({ $_->{kind} eq 'PersistentVolumeClaim' && exists $_->{spec}{storageClassName} } @objs), 'claims use the default StorageClass');
+unlike($flat, qr/^docker exec k3d/m, 'the README needs no k3d node');
+
+# No service account token where nothing calls the Kubernetes API: every
+# pod of ours (PostgreSQL's is its own manifest's).
+for my $w (grep { $_->{_file} !~ m{/postgres-|/ha/} } pod_templates(@objs)) {
+	ok(defined $w->{spec}{template}{spec}{automountServiceAccountToken} && !$w->{spec}{template}{spec}{automountServiceAccountToken},
+	    "$w->{metadata}{name}: automountServiceAccountToken: false");
+}
+
+# CPU: the app's request is the README's, sized from make bench, and no
+# container of ours has a CPU limit (CFS throttling hurts p99).
+my $req = $app->{resources}{requests}{cpu};
+like($readme, qr/requests \*\*\Q$req\E\*\*/, "the README's sizing names the app's request ($req)");
+for my $c (map { containers($_) } grep { $_->{_file} !~ m{/postgres-|/ha/} } pod_templates(@objs)) {
+	ok(!exists $c->{resources}{limits}{cpu}, "$c->{name}: no CPU limit");
+}
+
+# PgBouncer starts on a read-only root: its own command (never the image's
+# entrypoint script), every path its ini names under a mount, no unix
+# socket, 2 replicas and a PDB. t/67 runs it.
+my ($pgb) = grep { $_->{kind} eq 'Deployment' && $_->{metadata}{name} eq 'pgbouncer' } @objs;
+my ($pc) = @{ $pgb->{spec}{template}{spec}{containers} };
+ok($pc->{command} && $pc->{command}[0] =~ m{^/.*/pgbouncer$}, 'PgBouncer: an explicit command: running pgbouncer itself');
+ok(!$pc->{args}, 'and no args: (the command line is whole)');
+ok(!grep({ /^-d$|^--daemon$/ } @{ $pc->{command} }), 'in the foreground');
+ok($pc->{securityContext}{readOnlyRootFilesystem}, 'on a read-only root');
+my @mounts = map { $_->{mountPath} } @{ $pc->{volumeMounts} };
+sub under_mount { my ($p) = @_; grep { index($p, "$_/") == 0 } @mounts }
+my ($ini_path) = grep { m{^/} } @{ $pc->{command} }[1 .. $#{ $pc->{command} }];
+ok($ini_path && under_mount($ini_path), "its ini ($ini_path) is under a mount");
+my ($cfgvol) = grep { my $v = $_; grep { $_->{name} eq $v->{name} && index($ini_path, "$_->{mountPath}/") == 0 } @{ $pc->{volumeMounts} } }
+    @{ $pgb->{spec}{template}{spec}{volumes} };
+my ($cm) = grep { $_->{kind} eq 'ConfigMap' && $_->{metadata}{name} eq ($cfgvol->{configMap}{name} // '') } @objs;
+(my $ini_key = $ini_path) =~ s{.*/}{};
+my $ini = $cm && $cm->{data}{$ini_key};
+ok($ini, "the ini is the ConfigMap $cfgvol->{configMap}{name}'s $ini_key");
+my %ini = map { /^\s*(\w+)\s*=\s*(.*?)\s*$/ ? ($1 => $2) : () } split /\n/, $ini // '';
+ok(exists $ini{unix_socket_dir} && $ini{unix_socket_dir} eq '', 'unix_socket_dir = (empty: no socket on the read-only root)');
+my @paths = grep { $ini{$_} =~ m{^/} } sort keys %ini;
+ok(@paths, 'the ini names paths: ' . join(' ', @paths));
+ok(under_mount($ini{$_}), "$_ = $ini{$_} is under a mount") for @paths;
+ok(!exists $ini{$_} || $ini{$_} eq '', "no $_ (it would be written on the read-only root)") for qw(logfile pidfile);
+my ($authm) = grep { index($ini{auth_file} // '', "$_->{mountPath}/") == 0 } @{ $pc->{volumeMounts} };
+my ($authv) = grep { $_->{name} eq ($authm || {})->{name} } @{ $pgb->{spec}{template}{spec}{volumes} };
+(my $auth_rel = $ini{auth_file} // '') =~ s{^\Q@{[ ($authm || {})->{mountPath} // '' ]}\E/}{};
+ok($authv && $authv->{secret} && grep({ $_->{path} eq $auth_rel } @{ $authv->{secret}{items} }), "auth_file is the secret's $auth_rel");
+my ($pgbv) = $pc->{image} =~ /:v?(\d+\.\d+)/;
+ok($pgbv && ($pgbv < 1.21 || $ini{max_prepared_statements}), "PgBouncer $pgbv: max_prepared_statements set where 1.21 or newer keeps the statements");
+ok($pgb->{spec}{replicas} >= 2, 'two PgBouncers at least');
+ok(grep({ $_->{kind} eq 'PodDisruptionBudget' && ($_->{spec}{selector}{matchLabels}{app} // '') eq $pgb->{spec}{selector}{matchLabels}{app} } @objs),
+    'and a PDB for them');
 
 # Probes: ask a running stack each probe path the manifests use.
 my $pp = PP->new;
