@@ -353,9 +353,10 @@ for my $w (grep { $_->{kind} eq 'Rollout' || ($_->{spec}{replicas} // 1) > 1 } g
 # Probes: each one's timeout above the longest its path can wait, plus a
 # second (nginx, the network). /health/ready on the app waits up to the
 # request deadline (connect + statement timeouts, the settings' defaults or
-# the container's env); log-output's waits for ping-pong (its curl timeout).
+# the container's env); log-output's waits for ping-pong (two calls).
 my %default = slurp("$root/common/config.c") =~ /\{\s*"([A-Z_]+)",\s*T_\w+,\s*"([^"]*)"/g;
-my ($log_ms) = slurp("$root/logoutput/source.c") =~ /CURLOPT_TIMEOUT_MS,\s*(\d+)L/;
+# log-output's: the call in progress and its own (logoutput/fetcher.c).
+my ($log_ms) = map { 2 * $_ } slurp("$root/common/pp_limits.h") =~ /#define PP_LOG_UPSTREAM_MS\s+(\d+)/;
 ok($default{PING_PONG_DB_CONNECT_TIMEOUT} && $default{PING_PONG_DB_STATEMENT_TIMEOUT} && $log_ms, 'the deadlines read from the code');
 for my $w (pod_templates(@objs)) {
 	for my $c (grep { $_->{image} =~ /ping-pong-app/ } containers($w)) {

@@ -148,7 +148,7 @@ sub stop_bouncer {
 }
 
 my ($ini, $changed) = ini_for_here($ini_text);
-diag("the ini, changed for here: $_") for @$changed;
+note("the ini, changed for here: $_") for @$changed;
 chmod 0755, $fake;
 write_file("$fake$ini_key", $ini);
 my ($pid, $log, $up) = start_bouncer('manifest');
