@@ -59,6 +59,9 @@ $lo->start;
 my $ua = HTTP::Tiny->new(timeout => 30 * $PP::MULT);
 like($ua->get($lo->log_url('/'))->{content}, qr/"ping_pong_count":7/, 'the count from the upstream');
 
+# The ticker's first look (its only one for an hour) is over before the freeze.
+ok(wait_until(30, sub { $lo->log =~ /Ping \/ Pongs: 7/ }), 'the periodic line has read the count');
+
 # Freeze it, and send 30 requests for / that will wait.
 mode('freeze');
 my @socks;
