@@ -31,6 +31,8 @@
 #define PP_AUTH_BODY_MAX	(1024 * 1024)	/* client_max_body_size on 8080 */
 #define PP_TOKEN_RESPONSE_MAX	(64 * 1024)	/* token endpoint answer */
 #define PP_ASSERTION_MAX	(16 * 1024)	/* federated token file */
+#define PP_SHARED_LOCK_WAIT_MS	1000	/* the shared file's writer: wait for its lock */
+#define PP_SHARED_RETRY_MS	1000	/* its pause after a failed write, before the next try */
 #define PP_DB_HOSTS_MAX		16	/* PostgreSQL hosts in PING_PONG_DB_HOST */
 
 #endif

@@ -28,6 +28,34 @@ struct job {
 	void		(*done)(struct job *, enum db_status st, int64_t n, const char *why);
 };
 
+/*
+ * Everything the database thread calls, and what bounds it (issue 26: it
+ * must never wait on anything unbounded, for then every pong waits):
+ *   take()              q_lock, held only to unlink the queue: no I/O.
+ *   db_connect()        resolve_hosts (resolve.c, its own thread: bounded by
+ *                       the deadline), PQconnectPoll over poll(2) until the
+ *                       deadline and PING_PONG_DB_CONNECT_TIMEOUT; the
+ *                       schema and prepares under the same deadline.
+ *   leadergate_enter()  the deadline, and at most GATE_PATIENCE_MS (1 s).
+ *   db_increment(),
+ *   db_read()           one statement, poll(2) until the deadline; a cut
+ *                       statement is cancelled on a thread of its own
+ *                       (PQcancel blocks in libpq 15), never on this one.
+ *   guard_next(), guard_check(), guard_tripped()
+ *                       atomics in a shared mapping: no I/O.
+ *   metrics_*()         relaxed atomics in a shared mapping: no I/O.
+ *   sharedfile_update() a mutex held for one assignment: the file is
+ *                       written by sharedfile.c's own thread (lock wait
+ *                       PP_SHARED_LOCK_WAIT_MS, retry PP_SHARED_RETRY_MS).
+ *   job->done()         routes.c: formats the answer and writes it to
+ *                       nginx's FastCGI socket (fcgiserve_finish); bounded
+ *                       by nginx reading its upstreams, which it always
+ *                       does (fastcgi_buffering), never by the client.
+ *   log_*()             one write(2) of at most PIPE_BUF bytes to stderr,
+ *                       the launcher's pipe, drained by its relay thread;
+ *                       failures are logged once per outage, not per job.
+ */
+
 /* Starts the database thread. */
 void	counter_init(void);
 

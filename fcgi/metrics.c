@@ -20,7 +20,7 @@
 #include "version.h"
 
 #define SHM_MAGIC	0x70696e67706f6e67ULL	/* "pingpong" */
-#define SHM_VERSION	1
+#define SHM_VERSION	2
 #define MAX_WORKERS	64
 #define NCODES		(sizeof(codes) / sizeof(codes[0]))
 #define NDUR		(sizeof(dur_le) / sizeof(dur_le[0]))
@@ -49,6 +49,7 @@ struct shm {
 	int64_t		counter_value;
 	uint64_t	batch_bucket[NBATCH + 1];
 	uint64_t	batch_count, batch_sum;
+	uint64_t	shared_file_writes[2];	/* [0] failed, [1] done */
 	int32_t		workers[MAX_WORKERS];
 };
 
@@ -179,6 +180,13 @@ metrics_batch(int64_t size)
 	ADD(m->batch_sum, (uint64_t)size);
 }
 
+void
+metrics_shared_file(int ok)
+{
+	if (m != NULL)
+		ADD(m->shared_file_writes[ok != 0], 1);
+}
+
 struct out {
 	char	*buf;
 	size_t	 cap, len;
@@ -289,6 +297,11 @@ metrics_render(char *buf, size_t cap)
 	family(&o, "pingpong_increment_batch_size", "histogram", "Pongs served by one UPDATE statement.");
 	histogram(&o, "pingpong_increment_batch_size", "", m->batch_bucket, batch_le,
 	    NBATCH, (double)LOAD(m->batch_sum));
+	family(&o, "pingpong_shared_file_writes_total", "counter", "Writes of the shared volume's ping_pong_counter.txt, by outcome (a failure: the volume, or its lock held past the wait).");
+	put(&o, "pingpong_shared_file_writes_total{outcome=\"success\"} %llu\n",
+	    (unsigned long long)LOAD(m->shared_file_writes[1]));
+	put(&o, "pingpong_shared_file_writes_total{outcome=\"failure\"} %llu\n",
+	    (unsigned long long)LOAD(m->shared_file_writes[0]));
 	for (int i = 0; i < MAX_WORKERS; i++) {
 		int32_t pid = LOAD(m->workers[i]);
 

@@ -23,6 +23,7 @@ void	metrics_db_reconnect(void);
 void	metrics_db_up(int up);
 void	metrics_counter(int64_t value);
 void	metrics_batch(int64_t size);
+void	metrics_shared_file(int ok);
 
 /* Writes the exposition text (version 0.0.4) into buf; returns its length. */
 size_t	metrics_render(char *buf, size_t cap);

@@ -1,4 +1,4 @@
-/* sharedfile.c: atomic, monotonic ping_pong_counter.txt for the shared volume. */
+/* sharedfile.c: atomic, monotonic ping_pong_counter.txt for the shared volume, written by a thread of its own. */
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -8,25 +8,52 @@
 #include <string.h>
 #include <sys/file.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "config.h"
 #include "counterfile.h"
 #include "log.h"
+#include "metrics.h"
+#include "pp_limits.h"
 #include "privdrop.h"
 #include "safefile.h"
 #include "sharedfile.h"
 
 #define LOCK_FILE	".ping_pong_counter.lock"
 
+/*
+ * Nothing here runs on the database thread (issue 26): sharedfile_update
+ * only records the latest count and wakes this module's writer thread,
+ * which writes the file whenever it can; a slow or locked volume delays
+ * the file, never an answer, and the file always ends up at the latest
+ * count (latest value wins: counts in between are skipped).
+ *
+ * The lock.  Several workers (and, on a shared volume, several pods) write
+ * the one file; under the lock each reads the file and only ever raises
+ * it, so it never goes back.  Decision: keep the cross-process lock (one
+ * writer per volume is not guaranteed: every worker of every replica
+ * writes), but make it a lock no other user can hold: the lock file is
+ * mode 0600, so only the service's user can open it, and flock(2) needs
+ * an open descriptor.  A lock file left 0644 by an older version is made
+ * 0600 at the first write (a descriptor opened before that keeps working:
+ * the wait is bounded all the same).  The wait is bounded
+ * (PP_SHARED_LOCK_WAIT_MS); a lock still held then fails the attempt, which
+ * is logged once per outage, counted (pingpong_shared_file_writes_total
+ * {outcome="failure"}) and retried every PP_SHARED_RETRY_MS.
+ */
+
 /* Set by sharedfile_init before any thread, then read-only. */
 static const char	*dir;
 static char		 path[PATH_MAX], lockpath[PATH_MAX], tmppath[PATH_MAX];
-/* The database thread writes; file_lock keeps it one writer all the same. */
-static pthread_mutex_t	 file_lock = PTHREAD_MUTEX_INITIALIZER;
-static int64_t		 written;	/* file_lock: largest count this process wrote */
-static int		 failing;	/* file_lock: an outage was logged and not yet over */
+static pthread_mutex_t	 want_lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t	 want_more = PTHREAD_COND_INITIALIZER;	/* with want_lock */
+static int64_t		 wanted;	/* want_lock: the largest count asked for */
+static int64_t		 written;	/* the writer thread's: largest count it wrote */
+static int		 failing;	/* the writer thread's: an outage was logged and not yet over */
 static char		 who[128];	/* whom the volume must let write, for the messages */
+
+static void	*writer(void *);
 
 /* mkdir -p; 0 or -1 with errno. */
 static int
@@ -55,6 +82,7 @@ void
 sharedfile_init(void)
 {
 	char why[PATH_MAX + 64];
+	pthread_t tid;
 
 	if (!config_is_set(S_SHARED_VOLUME_PATH) ||
 	    *config_str(S_SHARED_VOLUME_PATH) == '\0')
@@ -68,13 +96,18 @@ sharedfile_init(void)
 	if (make_dirs(dir) == -1) {
 		log_error(NULL, "shared volume %s: cannot create: %s (the stack runs as %s, "
 		    "which needs write access there)", dir, strerror(errno), who);
-		failing = 1;
+		failing = 1;	/* no thread yet: the writer's own, from here */
 	} else if (safefile_dir_ok(dir, why, sizeof(why)) == -1) {
 		log_error(NULL, "shared volume refused, the count is not written there: %s "
 		    "(give %s write access to a directory not writable by everyone, or sticky)",
 		    why, who);
 		dir = NULL;
+		return;
 	}
+	if ((errno = pthread_create(&tid, NULL, writer, NULL)) != 0)
+		fatal("pthread_create: %s", strerror(errno));
+	pthread_setname_np(tid, "pp-sharedfile");
+	pthread_detach(tid);
 }
 
 /*
@@ -91,20 +124,43 @@ read_current(void)
 	return counterfile_read(dir, &n, why, sizeof(why)) == 0 ? n : -1;
 }
 
+/*
+ * Takes the lock on lfd within PP_SHARED_LOCK_WAIT_MS: 0, or -1 with errno
+ * (EWOULDBLOCK: still held by another process).
+ */
+static int
+lock_bounded(int lfd)
+{
+	struct timespec step = { 0, 10 * 1000 * 1000 };
+
+	for (int waited = 0; flock(lfd, LOCK_EX | LOCK_NB) == -1; waited += 10) {
+		if (errno != EWOULDBLOCK && errno != EINTR)
+			return -1;
+		if (waited >= PP_SHARED_LOCK_WAIT_MS)
+			return errno = EWOULDBLOCK, -1;
+		nanosleep(&step, NULL);
+	}
+	return 0;
+}
+
 /* Writes count under the cross-process lock; 0 or -1 with errno. */
 static int
 write_locked(int64_t count)
 {
+	struct stat st;
 	char buf[32];
 	int lfd, fd = -1, rc = -1, len;
 	ssize_t w;
 
-	if ((lfd = safefile_open(lockpath, O_RDWR | O_CREAT, 0644)) == -1) {
+	if ((lfd = safefile_open(lockpath, O_RDWR | O_CREAT, 0600)) == -1) {
 		if (errno != ENOENT || make_dirs(dir) == -1 ||
-		    (lfd = safefile_open(lockpath, O_RDWR | O_CREAT, 0644)) == -1)
+		    (lfd = safefile_open(lockpath, O_RDWR | O_CREAT, 0600)) == -1)
 			return -1;
 	}
-	if (flock(lfd, LOCK_EX) == -1)
+	/* One an older version made 0644: only this user may open it from now on. */
+	if (fstat(lfd, &st) == 0 && (st.st_mode & 077) != 0)
+		(void)fchmod(lfd, 0600);
+	if (lock_bounded(lfd) == -1)
 		goto out;
 	if (read_current() >= count) {
 		rc = 0;
@@ -144,23 +200,50 @@ sharedfile_update(int64_t count)
 {
 	if (dir == NULL)
 		return;
-	pthread_mutex_lock(&file_lock);
-	if (count <= written) {
-		pthread_mutex_unlock(&file_lock);
-		return;
+	pthread_mutex_lock(&want_lock);
+	if (count > wanted) {
+		wanted = count;
+		pthread_cond_signal(&want_more);
 	}
-	if (write_locked(count) == 0) {
-		written = count;
-		if (failing)
-			log_info(NULL, "shared volume %s: writing %s again", dir,
+	pthread_mutex_unlock(&want_lock);
+}
+
+/* The writer: the latest count asked for, whenever the volume takes it. */
+static void *
+writer(void *arg)
+{
+	struct timespec retry = { PP_SHARED_RETRY_MS / 1000, (PP_SHARED_RETRY_MS % 1000) * 1000000L };
+	int64_t count;
+
+	(void)arg;
+	for (;;) {
+		pthread_mutex_lock(&want_lock);
+		while (wanted <= written)
+			pthread_cond_wait(&want_more, &want_lock);
+		count = wanted;
+		pthread_mutex_unlock(&want_lock);
+		if (write_locked(count) == 0) {
+			written = count;
+			metrics_shared_file(1);
+			if (failing)
+				log_info(NULL, "shared volume %s: writing %s again", dir,
+				    COUNTER_FILE);
+			failing = 0;
+			continue;
+		}
+		metrics_shared_file(0);
+		if (!failing && errno == EWOULDBLOCK)
+			log_error(NULL, "shared volume %s: the lock %s is held by another "
+			    "process for over %d ms; %s waits (pongs go on; logged once "
+			    "until it works again)", dir, LOCK_FILE, PP_SHARED_LOCK_WAIT_MS,
 			    COUNTER_FILE);
-		failing = 0;
-	} else if (!failing) {
-		log_error(NULL, "shared volume %s: cannot write %s: %s "
-		    "(the stack runs as %s, which needs write access there; "
-		    "pongs go on; logged once until it works again)", dir,
-		    COUNTER_FILE, strerror(errno), who);
+		else if (!failing)
+			log_error(NULL, "shared volume %s: cannot write %s: %s "
+			    "(the stack runs as %s, which needs write access there; "
+			    "pongs go on; logged once until it works again)", dir,
+			    COUNTER_FILE, strerror(errno), who);
 		failing = 1;
+		nanosleep(&retry, NULL);
 	}
-	pthread_mutex_unlock(&file_lock);
+	return NULL;
 }

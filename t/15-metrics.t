@@ -70,6 +70,8 @@ my ($m3) = scrape($pp);
 ok($m3->{$ok} >= $m2->{$ok}, 'the 200 counter did not reset');
 ok($m3->{'pingpong_db_reconnects_total'} >= $m2->{'pingpong_db_reconnects_total'}, 'nor the reconnects');
 ok(wait_until(3, sub { my ($m) = PromText::parse(HTTP::Tiny->new->get($pp->url('/metrics'))->{content}); $m->{pingpong_workers} == 2 }), 'workers gauge back at 2');
+# log-output's /metrics on 8000 (issue 26): as strict, and in the README too.
+my (undef, $lr) = scrape($pp, $pp->log_url('/metrics'));
 $pp->teardown;
 
 # The auth proxy's /metrics.
@@ -110,7 +112,7 @@ is_deeply([@$ann{qw(prometheus.io/scrape prometheus.io/port prometheus.io/path)}
 
 # The README's Metrics table names exactly the families both ports expose.
 my %doc = map { $_ => 1 } (PP::slurp("$PP::ROOT/README.md") =~ /^\| `([a-z_]+)(?:\{[^`]*\})?` \| (?:counter|gauge|histogram) \|/mg);
-my %seen = map { /^# TYPE (\S+)/ ? ($1 => 1) : () } split /\n/, $r->{content} . $ap->auth_get('/metrics')->{content};
+my %seen = map { /^# TYPE (\S+)/ ? ($1 => 1) : () } split /\n/, $r->{content} . $ap->auth_get('/metrics')->{content} . $lr->{content};
 is_deeply([sort keys %doc], [sort keys %seen], 'the README documents exactly the metrics exposed');
 
 done_testing;

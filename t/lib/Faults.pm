@@ -177,6 +177,21 @@ our %SCENARIO = (
 		kill 'KILL', @{ $pp->worker_pids };
 		wait_until(5, sub { @{ $pp->worker_pids } >= 2 });
 	},
+	# Another session holds the counter's row for 6 s, longer than the
+	# request budget (issue 26): pongs wait for it, then go on.
+	'row lock held 6 s' => sub {
+		my ($pp) = @_;
+		$pp->psql('SELECT 1 FROM ping_counter WHERE id = (SELECT min(id) FROM ping_counter) FOR UPDATE; SELECT pg_sleep(6)');
+	},
+	# The shared file's lock held for 5 s by another process of the
+	# service's user (no other user can open it): pongs never wait for it.
+	# A stack without a shared volume has nothing to hold.
+	'shared-file lock held 5 s' => sub {
+		my ($pp) = @_;
+		my $dir = $pp->{env}{PING_PONG_SHARED_VOLUME_PATH} or return;
+		my @as = $> == 0 ? ('runuser', '-u', 'www-data', '--') : ();
+		system(@as, 'flock', "$dir/.ping_pong_counter.lock", 'sleep', '5');
+	},
 );
 
 1;
