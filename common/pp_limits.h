@@ -27,6 +27,7 @@
 #define PP_DB_KEEPALIVES_INTERVAL 2	/* libpq: seconds between probes */
 #define PP_DB_KEEPALIVES_COUNT	3	/* libpq: probes unanswered: the connection is dead */
 #define PP_DB_TCP_USER_TIMEOUT_MS 10000	/* libpq: ms data may stay unacknowledged */
+#define PP_DB_CANCEL_WAIT_MS	1000	/* a cut statement: wait for the server's answer to the cancel */
 #define PP_BODY_MAX		4096	/* response body buffer of the worker */
 #define PP_AUTH_BODY_MAX	(1024 * 1024)	/* client_max_body_size on 8080 */
 #define PP_TOKEN_RESPONSE_MAX	(64 * 1024)	/* token endpoint answer */

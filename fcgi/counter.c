@@ -73,54 +73,112 @@ answer(struct job *list, enum db_status st, int64_t n, int step, const char *why
 /* Appends j to the list whose end is *tail. */
 #define APPEND(tail, j)	do { *(tail) = (j); (tail) = &(j)->next; } while (0)
 
-/* Runs one batch: expired jobs answered, one increment, one read. */
+/*
+ * A request's deadline decides one thing only: whether a statement may
+ * still be sent for it.  One is sent while a whole statement timeout is
+ * left before the deadline (so the answer, cut or not, comes by it, plus a
+ * cancel's answer); a job with less is answered 503 at once, before any
+ * statement, and never shortens the statement of the others (db.c).
+ */
+static int64_t
+send_by(const struct job *j)
+{
+	return j->deadline - config_int(S_DB_STATEMENT_TIMEOUT);
+}
+
+/*
+ * Answers 503 the jobs of *list that can no longer be sent (the first of
+ * them told DB_FAILED, for one log line per outage); keeps the others in
+ * order.  Returns how many are kept; *latest is the latest send_by of them.
+ */
+static int64_t
+sift(struct job **list, int64_t *latest)
+{
+	struct job *j, *next, *late = NULL, **lt = &late, **kt = list;
+	int64_t now = db_now_ms(), kept = 0;
+	char why[200];
+
+	*latest = INT64_MIN;
+	for (j = *list; j != NULL; j = next) {
+		next = j->next;
+		j->next = NULL;
+		if (send_by(j) < now) {
+			APPEND(lt, j);
+			continue;
+		}
+		APPEND(kt, j);
+		kept++;
+		if (send_by(j) > *latest)
+			*latest = send_by(j);
+	}
+	*kt = NULL;
+	if (late != NULL) {
+		snprintf(why, sizeof(why), "requests answered 503 with no statement sent: they "
+		    "waited past their deadline (request budget %ld ms) less a statement "
+		    "timeout (%ld ms)", config_request_budget_ms(),
+		    config_int(S_DB_STATEMENT_TIMEOUT));
+		answer(late, DB_FAILED, 0, 0, why);
+	}
+	return kept;
+}
+
+/* The pongs of a batch: one increment for all of them; *after its result. */
+static enum db_status
+increment(struct job **pongs, int64_t *k, int64_t *after, char *why, size_t whylen)
+{
+	enum db_status st;
+	int64_t latest, mark;
+	int gate;
+
+	/*
+	 * Connected first, outside the gate: a reconnect that hangs (until the
+	 * connect timeout) holds this worker only.
+	 */
+	if ((st = db_connect(why, whylen)) != DB_OK)
+		return st;
+	if ((*k = sift(pongs, &latest)) == 0)
+		return DB_UNAVAILABLE;
+	/* The gate is waited for while any of them may still be sent (at most 1 s). */
+	gate = leadergate_enter(latest);
+	if ((*k = sift(pongs, &latest)) == 0) {
+		st = DB_UNAVAILABLE;
+		goto out;
+	}
+	mark = guard_next();
+	st = db_increment(*k, after, why, whylen);
+	if (st == DB_OK && guard_check(mark, *after - *k, *after) == -1)
+		st = DB_WENT_BACK;
+out:
+	if (gate == 1)
+		leadergate_leave();
+	return st;
+}
+
+/* Runs one batch: jobs that can no longer be sent answered, one increment, one read. */
 static void
 run(struct job *batch)
 {
-	struct job *j, *next, *expired = NULL, *pongs = NULL, *reads = NULL;
-	struct job **et = &expired, **pt = &pongs, **rt = &reads;
-	int64_t now = db_now_ms(), k = 0, deadline = INT64_MAX, after = 0, mark;
+	struct job *j, *next, *pongs = NULL, *reads = NULL;
+	struct job **pt = &pongs, **rt = &reads;
+	int64_t k = 0, after = 0, mark, latest;
 	enum db_status st = DB_UNAVAILABLE;
 	char why[256] = "";
-	int gate;
 
 	for (j = batch; j != NULL; j = next) {
 		next = j->next;
 		j->next = NULL;
-		if (j->deadline <= now) {	/* queued past it: no number is used */
-			APPEND(et, j);
-			continue;
-		}
-		if (j->deadline < deadline)
-			deadline = j->deadline;
-		if (j->kind == JOB_PONG) {
+		if (j->kind == JOB_PONG)
 			APPEND(pt, j);
-			k++;
-		} else
+		else
 			APPEND(rt, j);
 	}
-	answer(expired, DB_UNAVAILABLE, 0, 0, "");
 	if (guard_tripped()) {	/* the counter went back: nothing more until a restart */
 		answer(pongs, DB_WENT_BACK, 0, 0, "");
 		answer(reads, DB_WENT_BACK, 0, 0, "");
 		return;
 	}
-	if (k > 0) {
-		/*
-		 * Connected first, outside the gate: a reconnect that hangs
-		 * (until the deadline) holds this worker only.  At the gate's
-		 * deadline no number was used.
-		 */
-		if ((st = db_connect(deadline, why, sizeof(why))) == DB_OK &&
-		    (gate = leadergate_enter(deadline)) != -1) {
-			mark = guard_next();
-			st = db_increment(k, deadline, &after, why, sizeof(why));
-			if (gate == 1)
-				leadergate_leave();
-			if (st == DB_OK && guard_check(mark, after - k, after) == -1)
-				st = DB_WENT_BACK;
-		} else if (st == DB_OK)
-			st = DB_UNAVAILABLE;
+	if (sift(&pongs, &latest) > 0) {
+		st = increment(&pongs, &k, &after, why, sizeof(why));
 		if (st == DB_OK) {
 			metrics_batch(k);
 			metrics_counter(after);
@@ -128,11 +186,11 @@ run(struct job *batch)
 		}
 		answer(pongs, st, after - k, 1, why);
 	}
-	if (reads != NULL) {
+	if (sift(&reads, &latest) > 0) {
 		/* The count just committed is as fresh as a read. */
 		if (k == 0 || st != DB_OK) {
 			mark = guard_next();
-			st = db_read(deadline, &after, why, sizeof(why));
+			st = db_read(&after, why, sizeof(why));
 			/* A count below what was handed out is the counter going back too. */
 			if (st == DB_OK && guard_check(mark, after, after) == -1)
 				st = DB_WENT_BACK;

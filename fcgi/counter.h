@@ -32,14 +32,17 @@ struct job {
  * Everything the database thread calls, and what bounds it (issue 26: it
  * must never wait on anything unbounded, for then every pong waits):
  *   take()              q_lock, held only to unlink the queue: no I/O.
- *   db_connect()        resolve_hosts (resolve.c, its own thread: bounded by
- *                       the deadline), PQconnectPoll over poll(2) until the
- *                       deadline and PING_PONG_DB_CONNECT_TIMEOUT; the
- *                       schema and prepares under the same deadline.
- *   leadergate_enter()  the deadline, and at most GATE_PATIENCE_MS (1 s).
+ *   db_connect()        resolve_hosts (resolve.c, a thread per lookup,
+ *                       waited for until the connect's deadline), then
+ *                       PQconnectPoll over poll(2): PING_PONG_DB_CONNECT_TIMEOUT
+ *                       in all; the schema and prepares each under
+ *                       PING_PONG_DB_STATEMENT_TIMEOUT (+ a cancel's answer).
+ *   leadergate_enter()  the latest send-by of the batch, and at most
+ *                       GATE_PATIENCE_MS (1 s).
  *   db_increment(),
- *   db_read()           one statement, poll(2) until the deadline; a cut
- *                       statement is cancelled on a thread of its own
+ *   db_read()           one statement, poll(2) until the statement timeout,
+ *                       then PP_DB_CANCEL_WAIT_MS for the cancel's answer;
+ *                       the cancel itself runs on a thread of its own
  *                       (PQcancel blocks in libpq 15), never on this one.
  *   guard_next(), guard_check(), guard_tripped()
  *                       atomics in a shared mapping: no I/O.
@@ -64,7 +67,10 @@ void	counter_init(void);
  * free: the pongs among them (up to PING_PONG_BATCH_MAX) share one
  * statement, UPDATE ... + k, and get its k numbers in arrival order; the
  * reads share one read.  No timer and no added wait: a job alone goes
- * straight through.  A job still queued at its deadline gets DB_UNAVAILABLE.
+ * straight through.  A job is sent only while a whole statement timeout is
+ * left before its deadline; one with less is answered 503 (DB_FAILED for
+ * the first of them, then DB_UNAVAILABLE) before any statement is sent,
+ * and never shortens the statement of the others.
  */
 void	counter_submit(struct job *j);
 

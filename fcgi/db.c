@@ -21,9 +21,21 @@
 
 /*
  * Every call below is asynchronous libpq: send, then poll(2) the socket
- * until the deadline, never a blocking PQexec.  A call that reaches its
- * deadline asks the server to cancel (PQcancel, on a thread of its own,
- * since it blocks) and drops the connection.
+ * until the deadline, never a blocking PQexec.
+ *
+ * Client waits are kept apart from the connection's health (issue 26; as
+ * PgBouncer keeps query_wait_timeout apart from its server timeouts).  A
+ * request's deadline decides only whether a statement is sent for it
+ * (counter.c); it never cuts a connect or a statement.  A connect runs
+ * under PING_PONG_DB_CONNECT_TIMEOUT, a statement under
+ * PING_PONG_DB_STATEMENT_TIMEOUT, both counted from their own start.  A
+ * statement still running at its timeout is cancelled (PQcancel, on a
+ * thread of its own, since it blocks), and the server's answer is awaited
+ * PP_DB_CANCEL_WAIT_MS more: a server that answers the cancel (SQLSTATE
+ * 57014, the transaction rolled back) keeps its connection; only one that
+ * does not answer loses it.  The retry gate closes after a failed connect
+ * only, never after a cut statement.  Each reason names the limit that
+ * ended the wait, with its value.
  *
  * No startup option is sent: a pooler such as PgBouncer refuses "options"
  * unless told to ignore it.  What the options did is done otherwise: the
@@ -55,7 +67,7 @@ static struct stmt	 increment = { .sql = sql_increment }, reader = { .sql = sql_
 /* The connection's one invariant: db.h. */
 static pthread_mutex_t db_lock = PTHREAD_MUTEX_INITIALIZER;
 static PGconn	*conn;			/* db_lock */
-static int64_t	 last_attempt_ms = -1000000;	/* db_lock */
+static int64_t	 last_failed_ms = -1000000;	/* db_lock: when a connect last failed (the gate) */
 static unsigned long connects;		/* atomic: read by any thread */
 static int	 lost;		/* db_lock: a connection failed or was lost since the last one */
 static int	 named;		/* atomic: send named prepared statements */
@@ -79,12 +91,6 @@ int64_t
 db_request_deadline(int64_t arrival_ms)
 {
 	return arrival_ms + config_request_budget_ms();
-}
-
-static int64_t
-min64(int64_t a, int64_t b)
-{
-	return a < b ? a : b;
 }
 
 /*
@@ -148,6 +154,7 @@ reason(char *why, size_t whylen, const char *prefix, const char *msg)
 	snprintf(why, whylen, "%s: %.*s", prefix, (int)n, msg);
 }
 
+/* The connection is gone: the next call connects again (no gate: the last connect did not fail). */
 static void
 drop(void)
 {
@@ -215,15 +222,35 @@ wait_socket(int64_t deadline, short events)
 	}
 }
 
+/*
+ * Waits for the socket; at the statement's timeout asks the server to
+ * cancel and waits PP_DB_CANCEL_WAIT_MS more for its answer (*cancelled
+ * set).  0 when the socket is ready, -1 when even the cancel got nothing.
+ */
+static int
+wait_answer(int64_t *deadline, int *cancelled, short events)
+{
+	while (wait_socket(*deadline, events) == -1) {
+		if (*cancelled)
+			return -1;
+		*cancelled = 1;
+		cancel_async();
+		*deadline = db_now_ms() + PP_DB_CANCEL_WAIT_MS;
+	}
+	return 0;
+}
+
 enum outcome {
 	DONE,		/* every result read, none an error */
 	FAILED,		/* an error result, or the connection broke */
-	TIMED_OUT,	/* the deadline came first; a cancel was sent */
+	CANCELLED,	/* the server cancelled it (57014) and is ready for the next: kept */
+	TIMED_OUT,	/* no answer by the timeout, nor to the cancel */
 };
 
 /*
  * After a send: flushes it and reads every result up to ReadyForQuery, each
- * wait bounded by the deadline.  The first row set is kept in *kept (the
+ * wait bounded by the deadline (the statement timeout from the send), then
+ * by a cancel's answer.  The first row set is kept in *kept (the
  * caller clears it) unless an error follows.  With the extended protocol
  * the server sends the row and CommandComplete before it commits at Sync:
  * a row followed by an error (a shutdown, a lost connection) means the
@@ -235,11 +262,11 @@ await(int64_t deadline, const char *what, PGresult **kept, char state[6],
     char *why, size_t whylen)
 {
 	PGresult *r, *row = NULL;
-	int failed = 0, f;
+	int failed = 0, cancelled = 0, f;
 
 	state[0] = '\0';
 	while ((f = PQflush(conn)) == 1)
-		if (wait_socket(deadline, POLLIN | POLLOUT) == -1)
+		if (wait_answer(&deadline, &cancelled, POLLIN | POLLOUT) == -1)
 			goto timeout;
 		else if (!PQconsumeInput(conn))
 			break;
@@ -247,7 +274,7 @@ await(int64_t deadline, const char *what, PGresult **kept, char state[6],
 		goto broken;
 	for (;;) {
 		while (PQisBusy(conn)) {
-			if (wait_socket(deadline, POLLIN) == -1)
+			if (wait_answer(&deadline, &cancelled, POLLIN) == -1)
 				goto timeout;
 			if (!PQconsumeInput(conn))
 				goto broken;
@@ -276,6 +303,15 @@ await(int64_t deadline, const char *what, PGresult **kept, char state[6],
 		}
 		PQclear(r);
 	}
+	if (failed && strcmp(state, "57014") == 0 && PQstatus(conn) == CONNECTION_OK &&
+	    PQtransactionStatus(conn) == PQTRANS_IDLE) {
+		if (cancelled)
+			snprintf(why, whylen, "%s: cut at the statement timeout (%ld ms); the "
+			    "server answered the cancel, the connection is kept", what,
+			    config_int(S_DB_STATEMENT_TIMEOUT));
+		PQclear(row);
+		return CANCELLED;
+	}
 	if (failed || PQstatus(conn) != CONNECTION_OK) {
 		if (!failed)
 			reason(why, whylen, what, PQerrorMessage(conn));
@@ -292,17 +328,17 @@ broken:
 	PQclear(row);
 	return FAILED;
 timeout:
-	snprintf(why, whylen, "%s: no answer within the deadline (statement timeout %ld ms)",
-	    what, config_int(S_DB_STATEMENT_TIMEOUT));
+	snprintf(why, whylen, "%s: no answer within the statement timeout (%ld ms), nor "
+	    "to the cancel within %d ms: the connection is dropped", what,
+	    config_int(S_DB_STATEMENT_TIMEOUT), PP_DB_CANCEL_WAIT_MS);
 	PQclear(row);
-	cancel_async();
 	return TIMED_OUT;
 }
 
 /*
- * Connects without blocking past the deadline: libpq's own
- * connect_timeout is per attempt and stage, and a frozen server must not
- * hold a worker longer than the setting says.
+ * Connects without blocking past the deadline (the connect timeout from
+ * now): libpq's own connect_timeout is per attempt and stage, and a frozen
+ * server must not hold a worker longer than the setting says.
  */
 static int
 connect_within(int64_t deadline, char *why, size_t whylen)
@@ -332,7 +368,8 @@ connect_within(int64_t deadline, char *why, size_t whylen)
 		if (wait_socket(deadline, st == PGRES_POLLING_WRITING ? POLLOUT : POLLIN) == -1) {
 			int moved = dbhosts_skip(PQhost(conn), PQport(conn));
 
-			snprintf(why, whylen, "connect: no answer from %s port %s within %ld s%s",
+			snprintf(why, whylen, "connect: no answer from %s port %s within the "
+			    "connect timeout (%ld s)%s",
 			    PQhost(conn), PQport(conn), config_int(S_DB_CONNECT_TIMEOUT),
 			    moved ? "; the next attempt starts with the host after it" : "");
 			return -1;
@@ -387,7 +424,7 @@ setup(int sent, int64_t deadline, const char *what, PGresult **kept, char *why,
 		reason(why, whylen, what, PQerrorMessage(conn));
 		return -1;
 	}
-	if ((o = await(deadline, what, kept, state, why, whylen)) == TIMED_OUT)
+	if ((o = await(deadline, what, kept, state, why, whylen)) == TIMED_OUT || o == CANCELLED)
 		metrics_db_error(M_DBERR_TIMEOUT);
 	/*
 	 * A pooler's server connection may hold the statement already,
@@ -398,28 +435,30 @@ setup(int sent, int64_t deadline, const char *what, PGresult **kept, char *why,
 	return o == DONE ? 0 : -1;
 }
 
-/* Connects, applies the schema, prepares statements (outside the leader gate). */
+/*
+ * Connects, applies the schema, prepares statements (outside the leader
+ * gate), each under its own timeout.  A failure closes the retry gate for
+ * PING_PONG_DB_RETRY_INTERVAL.
+ */
 static enum db_status
-ensure(int64_t deadline, char *why, size_t whylen)
+ensure(char *why, size_t whylen)
 {
 	PGresult *res = NULL;
-	int64_t now;
+	int64_t now, deadline;
 
 	if (conn != NULL)
 		return DB_OK;
 	now = db_now_ms();
-	if (now - last_attempt_ms < config_int(S_DB_RETRY_INTERVAL)) {
+	if (now - last_failed_ms < config_int(S_DB_RETRY_INTERVAL)) {
 		snprintf(why, whylen, "database unavailable; next attempt in %lld ms",
-		    (long long)(config_int(S_DB_RETRY_INTERVAL) - (now - last_attempt_ms)));
+		    (long long)(config_int(S_DB_RETRY_INTERVAL) - (now - last_failed_ms)));
 		return DB_UNAVAILABLE;
 	}
-	last_attempt_ms = now;
-	if (connect_within(min64(now + config_int(S_DB_CONNECT_TIMEOUT) * 1000, deadline),
-	    why, whylen) == -1) {
+	if (connect_within(now + config_int(S_DB_CONNECT_TIMEOUT) * 1000, why, whylen) == -1) {
 		metrics_db_error(M_DBERR_CONNECT);
 		goto fail;
 	}
-	deadline = min64(db_now_ms() + config_int(S_DB_STATEMENT_TIMEOUT), deadline);
+	deadline = db_now_ms() + config_int(S_DB_STATEMENT_TIMEOUT);
 	if (setup(PQsendQuery(conn, sql_schema), deadline, "schema", NULL, why, whylen) == -1 ||
 	    setup(PQsendQuery(conn, sql_durability), deadline, "schema", &res, why, whylen) == -1)
 		goto fail;
@@ -448,6 +487,7 @@ fail:
 		drop();
 	else
 		lost = 1;
+	last_failed_ms = db_now_ms();
 	return DB_FAILED;
 }
 
@@ -470,12 +510,13 @@ prepared_lost(const char *state)
 }
 
 /*
- * Sends one single-row query and reads its one bigint, with a client-side
- * deadline so that a frozen server cannot hold the caller.
+ * Sends one single-row query and reads its one bigint, within the
+ * statement timeout (then a cancel's answer) so that a frozen server
+ * cannot hold the caller.  A cancelled statement keeps the connection.
  */
 static enum db_status
 query_bigint(const struct stmt *s, int nparams, const char *const *params,
-    int64_t limit, int64_t *out, char *why, size_t whylen)
+    int64_t *out, char *why, size_t whylen)
 {
 	int64_t deadline;
 	PGresult *res = NULL;
@@ -484,10 +525,10 @@ query_bigint(const struct stmt *s, int nparams, const char *const *params,
 	char state[6] = "";
 	int sent;
 
-	if ((st = ensure(limit, why, whylen)) != DB_OK)
+	if ((st = ensure(why, whylen)) != DB_OK)
 		return st;
 	st = DB_FAILED;
-	deadline = min64(db_now_ms() + config_int(S_DB_STATEMENT_TIMEOUT), limit);
+	deadline = db_now_ms() + config_int(S_DB_STATEMENT_TIMEOUT);
 	do {
 		if (__atomic_load_n(&named, __ATOMIC_RELAXED))
 			sent = PQsendQueryPrepared(conn, s->name, nparams, params, NULL, NULL, 0);
@@ -513,55 +554,52 @@ out:
 	PQclear(res);
 	if (st != DB_OK) {
 		schema_explain(state, why, whylen);
-		metrics_db_error(o == TIMED_OUT ? M_DBERR_TIMEOUT : M_DBERR_QUERY);
-		drop();
+		metrics_db_error(o == TIMED_OUT || o == CANCELLED ? M_DBERR_TIMEOUT : M_DBERR_QUERY);
+		if (o != CANCELLED)
+			drop();
 	} else
 		metrics_db_up(1);
 	return st;
 }
 
 enum db_status
-db_connect(int64_t deadline, char *why, size_t whylen)
+db_connect(char *why, size_t whylen)
 {
 	enum db_status st;
 
 	pthread_mutex_lock(&db_lock);
-	st = ensure(deadline, why, whylen);
+	st = ensure(why, whylen);
 	pthread_mutex_unlock(&db_lock);
 	return st;
 }
 
-/* One statement on the connection, under its lock, within the deadline. */
+/* One statement on the connection, under its lock. */
 static enum db_status
 locked_query(const struct stmt *st, int nparams, const char *const *params,
-    int64_t deadline, int64_t *out, char *why, size_t whylen)
+    int64_t *out, char *why, size_t whylen)
 {
 	enum db_status rc;
 
 	pthread_mutex_lock(&db_lock);
-	if (db_now_ms() >= deadline) {
-		snprintf(why, whylen, "deadline passed while waiting for the connection");
-		rc = DB_UNAVAILABLE;
-	} else
-		rc = query_bigint(st, nparams, params, deadline, out, why, whylen);
+	rc = query_bigint(st, nparams, params, out, why, whylen);
 	pthread_mutex_unlock(&db_lock);
 	return rc;
 }
 
 enum db_status
-db_increment(int64_t k, int64_t deadline, int64_t *after, char *why, size_t whylen)
+db_increment(int64_t k, int64_t *after, char *why, size_t whylen)
 {
 	char kbuf[24];
 	const char *params[1] = { kbuf };
 
 	snprintf(kbuf, sizeof(kbuf), "%lld", (long long)k);
-	return locked_query(&increment, 1, params, deadline, after, why, whylen);
+	return locked_query(&increment, 1, params, after, why, whylen);
 }
 
 enum db_status
-db_read(int64_t deadline, int64_t *value, char *why, size_t whylen)
+db_read(int64_t *value, char *why, size_t whylen)
 {
-	return locked_query(&reader, 0, NULL, deadline, value, why, whylen);
+	return locked_query(&reader, 0, NULL, value, why, whylen);
 }
 
 enum db_status
@@ -572,7 +610,7 @@ db_command(const char *sql, int64_t deadline, char *out, size_t outlen, char *wh
 	enum db_status st;
 
 	pthread_mutex_lock(&db_lock);
-	if ((st = ensure(deadline, why, whylen)) == DB_OK) {
+	if ((st = ensure(why, whylen)) == DB_OK) {
 		if (setup(PQsendQuery(conn, sql), deadline, "command", &res, why, whylen) == 0)
 			snprintf(out, outlen, "%s", res != NULL && PQntuples(res) > 0 &&
 			    PQnfields(res) > 0 ? PQgetvalue(res, 0, 0) : "");

@@ -18,29 +18,34 @@ void	db_init(void);
 /* Milliseconds on the clock the deadlines below use (CLOCK_MONOTONIC). */
 int64_t	db_now_ms(void);
 
-/* The latest a request arriving now may be answered: connect + statement timeouts. */
+/*
+ * A request arriving now: the latest it may be answered (connect +
+ * statement timeouts).  A statement is sent for it only while a whole
+ * statement timeout is left (counter.c); the deadline cuts nothing else.
+ */
 int64_t	db_request_deadline(int64_t arrival_ms);
 
 /*
  * The invariant: the connection has one user, the worker's database thread
  * (counter.c), which makes every call below; db.c's mutex guards the
  * connection and its state so that db_close (the main thread, at stop)
- * never touches it under that thread.  Each call returns by the deadline
- * (db_now_ms() clock), cutting a connect or a query short if need be.
- * When not connected it first tries to connect, at most once per retry
- * interval; on success the schema is applied and statements prepared.
- * On DB_FAILED the connection has been dropped and why names the cause
- * (never a password).
+ * never touches it under that thread.  A connect returns within the
+ * connect timeout, a statement within the statement timeout plus
+ * PP_DB_CANCEL_WAIT_MS (its cancel's answer), each counted from its own
+ * start.  When not connected a call first tries to connect, unless a
+ * connect failed less than a retry interval ago; on success the schema is
+ * applied and statements prepared.  On DB_FAILED why names the cause and
+ * the limit that ended the wait (never a password); the connection is
+ * kept only when the server answered a cancel.
  */
 
 /* Connects when not connected (then the schema, the statements); the calls below do too. */
-enum db_status	db_connect(int64_t deadline, char *why, size_t whylen);
+enum db_status	db_connect(char *why, size_t whylen);
 
 /* Adds k to the counter, durably; *after is the committed new value. */
-enum db_status	db_increment(int64_t k, int64_t deadline, int64_t *after, char *why,
-		    size_t whylen);
+enum db_status	db_increment(int64_t k, int64_t *after, char *why, size_t whylen);
 /* Reads the counter without changing it. */
-enum db_status	db_read(int64_t deadline, int64_t *value, char *why, size_t whylen);
+enum db_status	db_read(int64_t *value, char *why, size_t whylen);
 
 /*
  * One command of a one-shot run (pingpong-worker --migrate): sql as a

@@ -9,6 +9,7 @@
 #include <sys/socket.h>
 #include <time.h>
 
+#include "config.h"
 #include "db.h"
 #include "pp_limits.h"
 #include "resolve.h"
@@ -209,7 +210,7 @@ resolve_hosts(const char *hosts, const char *ports, int n, int64_t deadline,
 		if (l[i] == NULL) {	/* not started, or no answer in time */
 			if (why[0] == '\0')
 				snprintf(why, whylen, "name resolution: %s: no answer within "
-				    "the deadline", host);
+				    "the connect timeout (%ld s)", host, config_int(S_DB_CONNECT_TIMEOUT));
 			continue;
 		}
 		if (l[i]->rc != 0 && why[0] == '\0')

@@ -30,7 +30,7 @@ $r = $pp->get('/pingpong');
 is($r->{status}, 503, 'the first host hangs: the first attempt fails, within its deadline');
 ok(PP::wait_until(3, sub { $pp->get('/pingpong')->{status} == 200 }), 'then the next attempt starts with the second host');
 cmp_ok(time - $t0, '<', 2 + 2 + 3 * $PP::MULT, 'after about one connect timeout, not one per request');
-like($pp->log, qr/no answer from 127\.0\.0\.1 port ${\ $silent->sockport } within 2 s; the next attempt starts with the host after it/,
+like($pp->log, qr/no answer from 127\.0\.0\.1 port ${\ $silent->sockport } within the connect timeout \(2 s\); the next attempt starts with the host after it/,
     'the log names the host that hung and says what happens next');
 
 # It stays with the host that works: a dropped connection reconnects there
