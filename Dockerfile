@@ -17,6 +17,7 @@ COPY authproxy ./authproxy
 COPY logoutput ./logoutput
 COPY launcher ./launcher
 COPY sql ./sql
+COPY bench ./bench
 RUN make all BUILD=build
 
 FROM docker.io/library/debian:bookworm-slim

@@ -47,7 +47,15 @@ SUPERVISE_SRC = launcher/launch.c launcher/rundir.c launcher/render.c launcher/s
 SUPERVISE_OBJ = $(SUPERVISE_SRC:%.c=$(BUILD)/%.o)
 
 PROGS	= $(BUILD)/pingpong-worker $(BUILD)/pingpong-authproxy $(BUILD)/pingpong-logoutput \
-	  $(BUILD)/pingpong-supervise $(BUILD)/pp_limits.env
+	  $(BUILD)/pingpong-supervise $(BUILD)/pp_limits.env $(FLOORS)
+
+# make bench's floors (bench/): the worker's serving layer, and a plain
+# libfcgi responder, each answering "pong 0" at once.  Each gets a program
+# directory in which it is pingpong-worker (the rest links to the real
+# programs): tools/bench points the launcher's PP_LIBEXEC at it, so the
+# floor runs behind the same launcher and rendered nginx config with no
+# switch in the launcher.  Built with `all`, so that t/59 keeps them working.
+FLOORS	= $(BUILD)/bench/floor/pingpong-worker $(BUILD)/bench/floor-libfcgi/pingpong-worker
 
 .PHONY: all deps run reset migrate-widen test bench fuzz valgrind soak image-test clean
 all: $(PROGS)
@@ -91,6 +99,17 @@ $(BUILD)/pingpong-supervise: $(SUPERVISE_OBJ) $(BUILD)/common/log.o \
     $(BUILD)/common/dotenv.o $(BUILD)/common/config.o $(BUILD)/common/privdrop.o \
     $(BUILD)/common/smallfile.o
 	$(CC) $(PP_LDFLAGS) $(LDFLAGS) -o $@ $^
+
+$(BUILD)/bench/pingpong-floor: $(BUILD)/bench/floor.o $(BUILD)/bench/pong0.o $(COMMON_OBJ)
+	$(CC) $(PP_LDFLAGS) $(LDFLAGS) -o $@ $^ -lfcgi
+
+$(BUILD)/bench/pingpong-floor-libfcgi: $(BUILD)/bench/floor-libfcgi.o $(BUILD)/bench/pong0.o $(COMMON_OBJ)
+	$(CC) $(PP_LDFLAGS) $(LDFLAGS) -o $@ $^ -lfcgi
+
+$(BUILD)/bench/%/pingpong-worker: $(BUILD)/bench/pingpong-% | $(BUILD)/pingpong-supervise $(BUILD)/pp_limits.env
+	@mkdir -p $(@D)
+	ln -sfn ../../pingpong-supervise ../../pp_limits.env $(@D)/
+	ln -sfn ../pingpong-$* $@
 
 # The service in the foreground; a private PostgreSQL under ./var/ unless
 # PING_PONG_DB_HOST names a server.
