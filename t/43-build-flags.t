@@ -14,7 +14,7 @@ is($?, 0, 'make -n CFLAGS=-O0 LDFLAGS=-Wl,-O1 all runs');
 my @cc = grep { /^cc .* -c -o / } @lines;
 my @ld = grep { /^cc .* -o \S*pingpong-/ && !/ -c / } @lines;
 ok(@cc >= 20, scalar(@cc) . ' compile lines');
-is(scalar @ld, 4, 'four link lines (the three programs and the launcher)');
+is(scalar @ld, 6, 'six link lines (the three programs, the launcher and make bench\'s two floors)');
 for my $flag (qw(-std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -Wshadow -Icommon -O0)) {
 	is(scalar(grep { !/ \Q$flag\E(?: |$)/ } @cc), 0, "every compile line has $flag");
 }
