@@ -148,7 +148,7 @@ for my $c (@{ $pod->{spec}{containers} }) {
 }
 ok($pod->{spec}{securityContext}{runAsNonRoot}, 'pods run as non-root');
 my ($svc) = grep { $_->{kind} eq 'Service' && $_->{metadata}{name} eq 'ping-pong-svc' && $_->{_file} =~ m{/ping-pong/} } @objs;
-is_deeply({ map { $_->{port} => $_->{targetPort} } @{ $svc->{spec}{ports} } }, { 2507 => 'http', 8080 => 'auth-proxy' }, 'ping-pong-svc: 2507 -> app, 8080 -> auth proxy');
+is_deeply({ map { $_->{port} => $_->{targetPort} } @{ $svc->{spec}{ports} } }, { 2507 => 'http' }, 'ping-pong-svc: 2507 -> app (the analysis\'s Services: t/13)');
 
 # Scale-out objects: the HPA scales the Rollout within sane bounds, the PDB
 # covers its pods, and the budget reaches the app's env.

@@ -36,7 +36,7 @@ for my $name (sort keys %alert) {
 	ok($fires{$name} && $silent{$name}, "$name: shown firing ($fires{$name}) and silent (" . ($silent{$name} // 0) . ')');
 	ok($alert{$name}{labels}{severity} && $alert{$name}{annotations}{summary}, "$name: a severity and a summary");
 }
-ok($alert{$_}, "alert $_ exists") for qw(PingPongErrorBudgetBurnFast PingPongErrorBudgetBurnSlow PingPongDatabaseDown
+ok($alert{$_}, "alert $_ exists") for qw(PingPongErrorBudgetBurnFast PingPongErrorBudgetBurnSlow PingPongLatencySLO PingPongDatabaseDown
     PingPongAuthProxyNoToken PingPongCounterStuck PingPongCounterWentBack);
 is($alert{PingPongDatabaseDown}{for}, '1m', 'the database alert waits a minute');
 
