@@ -40,6 +40,32 @@ ok($alert{$_}, "alert $_ exists") for qw(PingPongErrorBudgetBurnFast PingPongErr
     PingPongAuthProxyNoToken PingPongCounterStuck PingPongCounterWentBack);
 is($alert{PingPongDatabaseDown}{for}, '1m', 'the database alert waits a minute');
 
+# The Azure Monitor rule groups (ARM) are generated from the rules file and
+# hold the same rules: read back into Prometheus' form, they are its groups.
+my $armfile = "$mon/pingpong.rulegroups.json";
+is(scalar qx{$PP::ROOT/tools/prometheus-rule-group}, slurp($armfile), 'pingpong.rulegroups.json is tools/prometheus-rule-group\'s output (regenerate it)');
+my $arm = decode_json(slurp($armfile));
+my (@back, %sev);
+for my $res (@{ $arm->{resources} }) {
+	is($res->{type}, 'Microsoft.AlertsManagement/prometheusRuleGroups', 'an Azure Monitor Prometheus rule group');
+	is_deeply($res->{properties}{scopes}, ["[parameters('azureMonitorWorkspaceResourceId')]", "[parameters('clusterResourceId')]"],
+	    'its scopes are parameters: the workspace and the cluster');
+	my ($gname) = $res->{name} =~ /-([\w-]+)'/;
+	my $un = sub { $_[0] =~ s/^\[\[/[/r };
+	push @back, { name => $gname, rules => [map {
+		my $r = $_;
+		$sev{ $r->{labels}{severity} }{ $r->{severity} } = 1 if $r->{alert};
+		+{ ($r->{record} ? (record => $r->{record}) : (alert => $r->{alert})), expr => $un->($r->{expression}),
+		   ($r->{for} ? (for => ($r->{for} =~ /^PT(\d+)([SMH])$/ ? $1 . lc $2 : '?')) : ()),
+		   ($r->{labels} ? (labels => { map { $_ => $un->($r->{labels}{$_}) } keys %{ $r->{labels} } }) : ()),
+		   ($r->{alert} ? (annotations => { map { $_ => $un->($r->{annotations}{$_}) } keys %{ $r->{annotations} } }) : ()) }
+	} @{ $res->{properties}{rules} }] };
+}
+is_deeply(\@back, $rules->{groups}, 'the rule groups hold the rules file\'s groups, rule for rule');
+is_deeply(\%sev, { page => { 1 => 1 }, ticket => { 3 => 1 } }, 'Azure severity 1 for a page, 3 for a ticket');
+($rc, $out) = Prom::promtool(JSON::PP->new->encode({ groups => \@back }), 'check', 'rules', '/dev/stdin');
+is($rc, 0, 'promtool accepts the rules read back from the template') or diag $out;
+
 # The ama-metrics ConfigMap carries scrape-config.yml's job.
 my $cm = LoadFile("$mon/ama-metrics-prometheus-config.yaml");
 is_deeply([$cm->{kind}, $cm->{metadata}{name}, $cm->{metadata}{namespace}], ['ConfigMap', 'ama-metrics-prometheus-config', 'kube-system'],
