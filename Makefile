@@ -28,7 +28,8 @@ COMMON_SRC = common/log.c common/dotenv.c common/config.c common/fcgiserve.c \
 	     common/smallfile.c common/counterfile.c common/privdrop.c common/safefile.c
 WORKER_SRC = fcgi/main.c fcgi/routes.c fcgi/db.c fcgi/counter.c \
 	     fcgi/negotiate.c fcgi/sharedfile.c fcgi/metrics.c \
-	     fcgi/leadergate.c fcgi/dbhosts.c fcgi/resolve.c fcgi/guard.c fcgi/schema.c
+	     fcgi/leadergate.c fcgi/dbhosts.c fcgi/resolve.c fcgi/guard.c fcgi/schema.c \
+	     fcgi/continuity.c
 WORKER_LIBS = -lfcgi -lpq
 
 COMMON_OBJ = $(COMMON_SRC:%.c=$(BUILD)/%.o)
@@ -63,7 +64,8 @@ all: $(PROGS)
 deps:
 	@tools/deps build run test
 
-SQL_SRC = sql/schema.sql sql/increment.sql sql/read.sql sql/durability.sql sql/widen.sql
+SQL_SRC = sql/schema.sql sql/increment.sql sql/read.sql sql/durability.sql sql/widen.sql \
+	  sql/continuity.sql
 $(BUILD)/sql.c: $(SQL_SRC) sql/embed.awk
 	@mkdir -p $(@D)
 	awk -f sql/embed.awk $(SQL_SRC) > $@

@@ -10,6 +10,7 @@
 #include <libpq-fe.h>
 
 #include "config.h"
+#include "continuity.h"
 #include "db.h"
 #include "dbhosts.h"
 #include "log.h"
@@ -459,6 +460,13 @@ ensure(char *why, size_t whylen)
 		goto fail;
 	}
 	deadline = db_now_ms() + config_int(S_DB_STATEMENT_TIMEOUT);
+	/* Before the schema: nothing is made in a database that is refused. */
+	if (continuity_required() && (setup(PQsendQuery(conn, sql_continuity), deadline,
+	    "handover", &res, why, whylen) == -1 ||
+	    continuity_judge(res, PQhost(conn), PQport(conn), why, whylen) == -1))
+		goto fail;
+	PQclear(res);
+	res = NULL;
 	if (setup(PQsendQuery(conn, sql_schema), deadline, "schema", NULL, why, whylen) == -1 ||
 	    setup(PQsendQuery(conn, sql_durability), deadline, "schema", &res, why, whylen) == -1)
 		goto fail;

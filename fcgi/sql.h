@@ -7,5 +7,6 @@ extern const char sql_increment[];	/* sql/increment.sql: $1 = how many */
 extern const char sql_read[];		/* sql/read.sql */
 extern const char sql_durability[];	/* sql/durability.sql */
 extern const char sql_widen[];		/* sql/widen.sql: --migrate widen */
+extern const char sql_continuity[];	/* sql/continuity.sql */
 
 #endif
