@@ -4,11 +4,11 @@
 // invalid objects: t/20-manifests.t judges the lines.
 import { readFileSync } from 'node:fs';
 import { parseAllDocuments } from 'yaml';
-import { checkCluster } from './cnpg.mjs';
+import { checks as cnpgChecks } from './cnpg.mjs';
 
 // Custom resources with no published model: an explicit structural check.
 const explicit = {
-  'postgresql.cnpg.io/v1 Cluster': checkCluster,
+  ...cnpgChecks,
 };
 
 const modules = {
