@@ -8,8 +8,8 @@
 # on and moves the counter without a fork (the import, the handover mark),
 # and that both databases have storage sized for their WAL, pinned images,
 # Guaranteed resources, backups (the cluster), a restricted security
-# context, an application role that is not the superuser, and a NetworkPolicy
-# for 5432.
+# context, an application role that is not the superuser, a NetworkPolicy
+# for 5432, and that no example Secret is what SOPS encrypts.
 use strict;
 use warnings;
 use lib 't/lib';
@@ -196,5 +196,16 @@ ok($cnp, "a NetworkPolicy selects the cluster's pods ($cnp->{metadata}{name})");
 is_deeply([peers($cnp, 5432)], [sort 'app=ping-pong', 'app=pgbouncer', "cnpg.io/cluster=$name",
     'kubernetes.io/metadata.name=cnpg-system,app.kubernetes.io/name=cloudnative-pg'],
     'only the app, PgBouncer, the instances and the operator reach 5432');
+
+# Secrets: SOPS never encrypts an example (t/70 checks the whole loop).
+my $sops = YAML::XS::LoadFile("$root/.sops.yaml");
+my @rules = map { $_->{path_regex} } @{ $sops->{creation_rules} };
+for my $ex (map { s{^\Q$root/\E}{}r } glob("$root/manifests/*/*.example.yaml")) {
+	ok(!grep({ $ex =~ /$_/ } @rules), "no SOPS rule matches $ex");
+}
+(my $flat = slurp("$root/README.md")) =~ s/\\\n\s*/ /g;
+my @sops_cmds = $flat =~ /\b(sops (?:--encrypt|--decrypt|edit|encrypt|decrypt|-e|-d)\b[^\n|>;]*)/g;
+ok(@sops_cmds >= 3, scalar(@sops_cmds) . ' sops commands in the README');
+ok(!grep({ /\.example\.yaml/ } @sops_cmds), 'none of them takes an example') or diag join "\n", @sops_cmds;
 
 done_testing;

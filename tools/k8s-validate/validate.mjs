@@ -5,10 +5,12 @@
 import { readFileSync } from 'node:fs';
 import { parseAllDocuments } from 'yaml';
 import { checks as cnpgChecks } from './cnpg.mjs';
+import { checks as ksopsChecks } from './ksops.mjs';
 
 // Custom resources with no published model: an explicit structural check.
 const explicit = {
   ...cnpgChecks,
+  ...ksopsChecks,
 };
 
 const modules = {
