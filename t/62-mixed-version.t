@@ -153,32 +153,6 @@ package Original {
 	sub DESTROY { $_[0]->stop }
 }
 
-# The stack's load in the background, stopped by a file; its results when
-# collected.
-sub load_start {
-	my ($pp) = @_;
-	my $stop = $pp->dir . '/load.stop';
-	my $file = $pp->dir . '/load.res';
-	unlink $stop, $file;
-	my $pid = fork // die "fork: $!";
-	if ($pid == 0) {
-		my @res = $pp->load(clients => 4, requests => 100000, seconds => 120, stop_file => $stop);
-		open my $fh, '>', $file or POSIX::_exit(1);
-		print $fh "$_->[0]\t$_->[1]\n" for @res;
-		close $fh;
-		POSIX::_exit(0);
-	}
-	return { pid => $pid, stop => $stop, file => $file };
-}
-
-sub load_finish {
-	my ($l) = @_;
-	open my $fh, '>', $l->{stop} or die;
-	close $fh;
-	waitpid($l->{pid}, 0);
-	return map { [split /\t/, $_, 2] } split /\n/, slurp($l->{file});
-}
-
 # Lets $secs pass while the loads run, but at least until the original has
 # given $min answers in $phase.
 sub run_for {
@@ -201,13 +175,13 @@ my $widen = sub {
 sub widening {
 	my ($name, $pp, $said) = @_;
 	$pp->start;
-	my $l = load_start($pp);
+	my $l = $pp->load_start(clients => 4, seconds => 120);
 	run_for(undef, '', 1, 0);
 	my ($rc, $out) = $widen->($pp);
 	is($rc, 0, "$name: the widening step succeeds") or diag($out);
 	like($out, $said, 'and says what it did');
 	run_for(undef, '', 1, 0);
-	my @stack = load_finish($l);
+	my @stack = PP::load_finish($l);
 	is($pp->psql(q{SELECT data_type FROM information_schema.columns WHERE table_name = 'ping_counter' AND column_name = 'counter_value'}),
 	    'bigint', "$name: bigint after the widening");
 	$pp->stop;

@@ -18,7 +18,6 @@ use strict;
 use warnings;
 use lib 't/lib';
 use Test::More;
-use POSIX ();
 use YAML::XS ();
 use PP qw(wait_until slurp);
 
@@ -78,37 +77,6 @@ sub psql_file {
 	return $out;
 }
 
-# Load in the background until $stop exists; the results go to $file.
-# Should the test die first, END stops the loads (their clients hold the
-# test's output open, so prove would wait for them).
-my %loads;
-END {
-	for my $stop (keys %loads) {
-		if (open my $t, '>', $stop) { close $t }
-		waitpid $loads{$stop}, 0;
-	}
-}
-sub background_load {
-	my ($pp, $stop) = @_;
-	my $file = "$stop.results";
-	my $pid = fork // die "fork: $!";
-	if ($pid == 0) {
-		my @r = $pp->load(clients => 2, requests => 1_000_000, seconds => 300, stop_file => $stop);
-		open my $fh, '>', $file or POSIX::_exit(1);
-		print $fh "$_->[0]\t$_->[1]\n" for @r;
-		close $fh;
-		POSIX::_exit(0);
-	}
-	$loads{$stop} = $pid;
-	return sub {
-		open my $t, '>', $stop or die "$stop: $!";
-		close $t;
-		waitpid $pid, 0;
-		delete $loads{$stop};
-		return map { chomp; [split /\t/, $_, 2] } split /^/m, slurp($file);
-	};
-}
-
 my $rights = "SET ROLE pingpong; SELECT has_table_privilege('ping_counter', 'SELECT, INSERT, UPDATE') "
     . "|| ' ' || has_table_privilege('ping_counter', 'DELETE') || ' ' || has_schema_privilege('public', 'CREATE') "
     . "|| ' ' || has_database_privilege(current_database(), 'TEMP') || ' ' || (SELECT rolsuper FROM pg_roles WHERE rolname = current_user)";
@@ -119,7 +87,7 @@ bootstrap($old);
 is(eval { $old->psql($rights) } // "fails: $@", 'true false false false false',
     'old: pingpong may SELECT, INSERT, UPDATE the counter; no DELETE, no CREATE, no TEMP, not superuser');
 $old->start;
-my $old_done = background_load($old, $old->dir . '/stop');
+my $old_load = $old->load_start(clients => 2);
 ok(wait_until(60, sub { $old->counter >= 50 }), 'the old stack counts under load');
 
 # 2. A fresh database (the cluster made without the import), with the
@@ -159,11 +127,11 @@ $new->psql($_) for @{ $import->{postImportApplicationSQL} || [] };
 is(eval { $new->psql($rights) } // "fails: $@", 'true false false false false', 'new: the Cluster\'s postImportApplicationSQL gives pingpong the same rights');
 is($new->counter, $handed, 'the copy holds the handed-over count');
 $new->start;
-my $new_done = background_load($new, $new->dir . '/stop');
+my $new_load = $new->load_start(clients => 2);
 ok(wait_until(60, sub { $new->counter >= $handed + 50 }), 'the new stack counts under load');
 
-my @o = $old_done->();
-my @n = $new_done->();
+my @o = PP::load_finish($old_load);
+my @n = PP::load_finish($new_load);
 my ($on) = PP->pongs(@o);
 my ($nn, $nother) = PP->pongs(@n);
 ok(@$on >= 50, scalar(@$on) . ' pongs from the old database');

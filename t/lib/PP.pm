@@ -428,6 +428,34 @@ sub load {
 	return @res;
 }
 
+# load() in the background until load_finish($handle), which returns its
+# results.  A test that dies first has its loads stopped at END: their
+# clients hold the test's output open, so prove would wait for them.
+my %BACKGROUND;	# stop file => pid, in the process that started them
+sub load_start {
+	my ($self, %o) = @_;
+	my $stop = "$self->{dir}/load." . int(rand 1e9) . '.stop';
+	my $file = "$stop.res";
+	my $pid = fork // die "fork: $!";
+	if ($pid == 0) {
+		my @res = $self->load(requests => 1_000_000, seconds => 300, %o, stop_file => $stop);
+		open my $fh, '>', $file or POSIX::_exit(1);
+		print $fh "$_->[0]\t$_->[1]\n" for @res;
+		close $fh;
+		POSIX::_exit(0);
+	}
+	$BACKGROUND{$stop} = $pid;
+	return { pid => $pid, stop => $stop, file => $file };
+}
+
+sub load_finish {
+	my ($l) = @_;
+	if (open my $fh, '>', $l->{stop}) { close $fh }
+	waitpid($l->{pid}, 0);
+	delete $BACKGROUND{ $l->{stop} };
+	return map { [split /\t/, $_, 2] } split /\n/, slurp($l->{file});
+}
+
 # From load results: the N of every 200 "pong N", and how many were not 200.
 sub pongs {
 	my ($class, @res) = @_;
@@ -469,6 +497,7 @@ sub teardown_at_end { push @LIVE, $_[0] }
 
 END {
 	my $rc = $?;
+	load_finish({ stop => $_, pid => $BACKGROUND{$_}, file => '/dev/null' }) for keys %BACKGROUND;
 	# The last made first: stacks before the databases they use.  One that
 	# fails (or the watchdog firing in it) does not keep the others up.
 	for my $h (reverse @LIVE) {
