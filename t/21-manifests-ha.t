@@ -196,6 +196,8 @@ ok($cnp, "a NetworkPolicy selects the cluster's pods ($cnp->{metadata}{name})");
 is_deeply([peers($cnp, 5432)], [sort 'app=ping-pong', 'app=pgbouncer', "cnpg.io/cluster=$name",
     'kubernetes.io/metadata.name=cnpg-system,app.kubernetes.io/name=cloudnative-pg'],
     'only the app, PgBouncer, the instances and the operator reach 5432');
+is_deeply([peers($cnp, 9187)], ['kubernetes.io/metadata.name=kube-system,rsName=ama-metrics'], 'only the scraper reaches the exporter');
+is($cl->{spec}{inheritedMetadata}{annotations}{'prometheus.io/port'}, '9187', 'which scrapes it by the pods\' annotations');
 
 # Secrets: SOPS never encrypts an example (t/70 checks the whole loop).
 my $sops = YAML::XS::LoadFile("$root/.sops.yaml");
