@@ -14,7 +14,8 @@
 # Phases as Argo names them: Successful, Failed, Inconclusive, Error.
 # What it does not do: the whole kubectl JSONPath and expr languages (only
 # {$.a.b[0].c[1]}, and conditions over asFloat/asInt(result), isNaN, isInf,
-# numbers, comparisons, !, && and ||), count/interval/limits, OAuth2.
+# numbers, comparisons, !, && and ||), count/interval/initialDelay/limits
+# (t/13 checks those fields in the template and waits itself), OAuth2.
 package ArgoWeb;
 
 use strict;
