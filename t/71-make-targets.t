@@ -1,6 +1,7 @@
 # make run asks for what running needs and nothing of the tests; make reset
 # is refused while a stack started by make run uses ./var/pg, even one with
-# a runtime directory of its own, and works once it stopped.
+# a runtime directory of its own, and works once it stopped; so is a second
+# make run, which leaves the first one's database alone.
 use strict;
 use warnings;
 use lib 't/lib';
@@ -46,6 +47,25 @@ isnt($? >> 8, 0, 'make reset under it: refused');
 like($out, qr{make reset: a stack started by make run uses \./var/pg: stop it first}, 'saying why');
 ok(-f "$copy/var/pg/data/PG_VERSION", 'the database is still there');
 is($ua->get("http://127.0.0.1:$port/pingpong")->{content}, "pong 1\n", 'and the stack still counts on it');
+
+# A second make run in the same checkout (other ports, a runtime directory
+# of its own) while the first serves: refused at once, naming why, and the
+# first one's database is left running (it used to fail in pg_ctl with
+# "another server might be running ... Examine the log output").
+{
+	my $port2 = free_port();
+	local %ENV = %ENV;
+	delete @ENV{grep { /^(PING_PONG_|AUTH_PROXY_|LOG_APP_|AZURE_|PP_CONFIG_)/ } keys %ENV};
+	@ENV{qw(PING_PONG_APP_PORT PING_PONG_LISTEN_ADDRESS AUTH_PROXY_PORT LOG_APP_PORT PING_PONG_RUNTIME_DIR)} =
+	    ($port2, '127.0.0.1', free_port(), free_port(), "$copy/second");
+	$out = qx{cd $copy && timeout 60 tools/run 2>&1 </dev/null};
+	is($? >> 8, 1, 'a second make run beside it: exit 1');
+	like($out, qr{ERROR launcher\[\d+\] .*make run: another make run's stack uses \./var/pg: stop it first}, 'one line saying why')
+	    or diag $out;
+	unlike($out, qr{pg_ctl}, 'not pg_ctl\'s guess');
+	ok(!-e "$copy/second", 'it started nothing');
+}
+is($ua->get("http://127.0.0.1:$port/pingpong")->{content}, "pong 2\n", 'and the first stack still counts on its database');
 kill 'INT', -$pid;
 ok(wait_until(30, sub { waitpid($pid, WNOHANG) == $pid }), 'make run stops');
 $out = qx{make -C $copy --no-print-directory reset 2>&1};
