@@ -82,6 +82,9 @@ dotenv_parse(const char *buf, size_t len, dotenv_cb cb, dotenv_bad_cb bad, void 
 	int skipped = 0;
 	enum dotenv_bad why;
 
+	/* A UTF-8 byte order mark (an editor on Windows may write one) is not part of the first line. */
+	if (len >= 3 && memcmp(buf, "\xef\xbb\xbf", 3) == 0)
+		i = 3;
 	while (i < len) {
 		const char *nl = memchr(buf + i, '\n', len - i);
 		size_t ll = nl != NULL ? (size_t)(nl - (buf + i)) : len - i;

@@ -20,7 +20,8 @@ typedef void (*dotenv_bad_cb)(unsigned lineno, enum dotenv_bad why, const char *
 
 /*
  * Parses buf (len bytes, need not be NUL-terminated).  Lines end in LF or
- * CRLF (one CR before the LF is dropped).  Accepts blank lines,
+ * CRLF (one CR before the LF is dropped); a UTF-8 byte order mark before
+ * the first line is dropped.  Accepts blank lines,
  * "# comments", an optional "export " prefix, and values that are bare
  * (trailing "# comment" dropped), 'single-quoted' (literal) or
  * "double-quoted" (\n, \" and \\ understood); a value never spans lines: a

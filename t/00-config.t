@@ -206,6 +206,17 @@ like($cfg, qr/^PING_PONG_DB_USER=u$/m, 'one with a comment after it');
 unlike($cfg, qr/\r/, 'no CR anywhere');
 unlink "$dir/.env";
 
+# A UTF-8 byte order mark (Notepad's "UTF-8 with BOM", PowerShell 7's
+# utf8BOM) before the first line: that line is read like the others.
+open $fh, '>', "$dir/.env" or die;
+print $fh "\xef\xbb\xbfPING_PONG_DB_NAME=bom\r\nPING_PONG_WORKERS=3\r\n";
+close $fh;
+$cfg = qx{cd $dir && $PP::ROOT/$PP::BUILD/pingpong-worker --print-config 2>&1};
+is($? >> 8, 0, 'a .env with a BOM: accepted');
+like($cfg, qr/^PING_PONG_DB_NAME=bom$/m, 'its first line is read');
+unlike($cfg, qr/WARNING/, 'without a warning') or diag $cfg;
+unlink "$dir/.env";
+
 # A quoted value that does not close on its line (a secret spread over two
 # lines): the start stops with status 2 and one line naming the line number,
 # never a default password, never the text of either line.
