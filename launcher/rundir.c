@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <ftw.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -197,8 +198,13 @@ take_lock(struct rundir *rd)
 		if (flock(fd, LOCK_EX | LOCK_NB) == -1) {
 			n = pread(fd, pid, sizeof(pid) - 1, 0);
 			pid[n > 0 ? strspn(pid, "0123456789") : 0] = '\0';
-			log_error(NULL, "runtime directory %s is in use by a running stack (launcher pid %s): "
-			    "stop it, or give this one its own %s", rd->path, pid, setting);
+			/* The pid a killed launcher left names no running stack: someone else holds the lock. */
+			if (*pid != '\0' && kill((pid_t)atol(pid), 0) == -1 && errno == ESRCH)
+				log_error(NULL, "%s is held by a process that is not a running launcher (the pid in it, "
+				    "%s, has ended): stop what holds it, or give this stack its own %s", path, pid, setting);
+			else
+				log_error(NULL, "runtime directory %s is in use by a running stack (launcher pid %s): "
+				    "stop it, or give this one its own %s", rd->path, pid, setting);
 			close(fd);
 			return 1;
 		}

@@ -1,6 +1,7 @@
 # The launcher owns what it starts: a part that fails to start or ends
 # stops the stack with status 1 and one line naming it; a second stack on a
-# runtime directory in use is refused; SIGKILL of the launcher leaves
+# runtime directory in use is refused (one whose lock another process holds
+# too, not called a running stack); SIGKILL of the launcher leaves
 # nothing behind; a terminal's Ctrl-C (SIGINT to its process group) stops
 # it gracefully under load with status 0 and an empty runtime directory.
 use strict;
@@ -103,6 +104,30 @@ sub errors { grep { /ERROR launcher\[/ } split /\n/, $_[0]->log }
 	waitpid(delete $a->{pid}, 0);
 	ok(wait_until(5, sub { !left_in($a->dir . '/run') }), 'launcher SIGKILLed: nothing it started survives')
 	    or diag join "\n", left_in($a->dir . '/run');
+
+	# Its lock held by some other process: refused, without calling the
+	# dead launcher whose pid the file still names a running stack.
+	my $holder = fork // die;
+	if ($holder == 0) {
+		open my $lk, '<', $a->dir . '/run/lock' or POSIX::_exit(1);
+		flock($lk, 2) or POSIX::_exit(1);
+		sleep 60;
+		POSIX::_exit(0);
+	}
+	my ($named) = slurp($a->dir . '/run/lock') =~ /^(\d+)/;
+	ok($named && !kill(0, $named), "the lock still names the dead launcher ($named)");
+	my $c = PP->new(role => 'app', db => 0, start => 0, env => { PING_PONG_RUNTIME_DIR => $a->dir . '/run' });
+	ok(wait_until(5, sub { system('flock', '-n', $a->dir . '/run/lock', 'true') != 0 }), 'held by another process');
+	$c->start(nowait => 1);
+	is(ended($c, 20), 1, 'its lock held by another process: exit 1');
+	my @err = errors($c);
+	is(scalar @err, 1, 'one line') or diag $c->log;
+	unlike($err[0] // '', qr/running stack/, 'not calling the dead launcher a running stack');
+	like($err[0] // '', qr{/run/lock is held by a process that is not a running launcher \(the pid in it, $named, has ended\)},
+	    'saying the lock is held by another process');
+	kill 'KILL', $holder;
+	waitpid($holder, 0);
+	$c->teardown;
 	$a->start;
 	is($a->get('/pingpong')->{status}, 200, 'the next start on that directory serves');
 	like($a->log, qr/WARNING launcher\[\d+\] request_id=- removing what a stack that did not stop left in /, 'after removing the leftovers');
