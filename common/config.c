@@ -388,6 +388,12 @@ has_unsafe(const char *v, const char *bad)
 	return 0;
 }
 
+int
+config_nginx_safe(const char *v)
+{
+	return *v != '\0' && !has_unsafe(v, " ;'\"{}$\\#");
+}
+
 /* Validates one value; on failure fills err. */
 static int
 validate(int i, const char *v, char *err, size_t errlen)
@@ -462,7 +468,7 @@ validate(int i, const char *v, char *err, size_t errlen)
 		 * nginx would read as syntax (the end of a directive, a block, a
 		 * quote, an escape, a variable, a comment), nothing empty.
 		 */
-		if (*v != '\0' && !has_unsafe(v, " ;'\"{}$\\#"))
+		if (config_nginx_safe(v))
 			return 0;
 		snprintf(err, errlen, "%s=%s is invalid: expected a non-empty value without spaces, "
 		    "control characters, quotes, braces, ;, #, $ or \\ (nginx's config is rendered from it)",

@@ -119,6 +119,14 @@ int	config_launch(const char *name, const char *role);
 long	config_workers_started(void);
 long	config_fcgi_read_timeout(void);
 
+/*
+ * 1 when nginx's config can hold v as is (the rule of PING_PONG_RUNTIME_DIR
+ * and PING_PONG_LISTEN_ADDRESS): not empty, no blank, control character,
+ * quote, brace, ;, #, $ or \.  The launcher asks it of the runtime
+ * directory's absolute path, which a relative value does not show.
+ */
+int	config_nginx_safe(const char *v);
+
 /* Which settings a launcher role reads and validates; 0 for an unknown role. */
 unsigned config_role_owners(const char *role);
 

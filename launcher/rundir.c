@@ -11,6 +11,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "config.h"
 #include "log.h"
 #include "rundir.h"
 
@@ -106,6 +107,20 @@ read_mark(const char *dir, int *created)
 	return 1;
 }
 
+/*
+ * A relative value (the default ./var/run) is checked by the settings, but
+ * nginx's config gets the absolute path: a working directory with a blank
+ * or a ; in its path would break it.  Refused before anything is made.
+ */
+static int
+refuse_path(const char *value, const char *path)
+{
+	log_error(NULL, "%s=%s is %s, which nginx's config cannot hold (a blank, control character, quote, "
+	    "brace, ;, #, $ or \\ in it): nothing was made; give an absolute path without them",
+	    setting, value, path);
+	return 2;
+}
+
 /* The directory named by value, made if missing; 0, or an exit status after one line. */
 static int
 take_dir(struct rundir *rd, const char *value, uid_t stack_uid, gid_t stack_gid)
@@ -122,6 +137,8 @@ take_dir(struct rundir *rd, const char *value, uid_t stack_uid, gid_t stack_gid)
 		return 1;
 	}
 	rd->created = 0;
+	if (!config_nginx_safe(abs))
+		return refuse_path(value, abs);
 	if (stat(abs, &st) == -1 && errno == ENOENT) {
 		if (make_parents(abs) == -1) {
 			log_error(NULL, "%s=%s: cannot make it: %s", setting, value, strerror(errno));
@@ -137,6 +154,11 @@ take_dir(struct rundir *rd, const char *value, uid_t stack_uid, gid_t stack_gid)
 	if (realpath(abs, rd->path) == NULL || stat(rd->path, &st) == -1) {
 		log_error(NULL, "%s=%s: %s", setting, value, strerror(errno));
 		return 1;
+	}
+	if (!config_nginx_safe(rd->path)) {	/* through a link */
+		if (rd->created)
+			rmdir(rd->path);
+		return refuse_path(value, rd->path);
 	}
 	if (!S_ISDIR(st.st_mode)) {
 		log_error(NULL, "%s=%s is not a directory: give the stack a new path or a directory of its own", setting, value);

@@ -5,7 +5,9 @@
 # as it was; as root, so is one others can write.  A new one is made and
 # removed at stop; an empty one is used and left as found; a crashed
 # stack's leftovers are removed only when they are the stack's own; the
-# default ./var/run works in a checkout whose ./var holds make run's database.
+# default ./var/run works in a checkout whose ./var holds make run's database;
+# a path nginx's config cannot hold, spelled relative or through a link, is
+# refused before anything is made.
 use strict;
 use warnings;
 use lib 't/lib';
@@ -151,6 +153,34 @@ ok(-S $pp->dir . '/var/run/app.sock', 'from ./var/run');
 $pp->stop;
 is(snapshot($pp->dir . '/var/pg'), $var, './var/pg untouched');
 is_deeply([map { s{.*/}{}r } glob($pp->dir . '/var/*')], ['pg'], 'and ./var/run gone after the stop');
+
+# A relative value (the default ./var/run) in a working directory whose
+# path nginx's config cannot hold, and a path through a link to one: the
+# value passes the settings' check, the absolute path is refused at once,
+# one line, nothing made (it used to make the directory, then every worker
+# and nginx failed on the rendered path, over and over).
+for my $name ('with space', 'semi;colon') {
+	my $cwd = $pp->dir . "/$name";
+	mkdir $cwd;
+	my %env = ($pp->launch_env, PING_PONG_RUNTIME_DIR => undef);
+	local %ENV = %ENV;
+	@ENV{keys %env} = values %env;
+	delete $ENV{$_} for grep { !defined $ENV{$_} } keys %ENV;
+	my $out = qx{cd '$cwd' && timeout 20 $PP::ROOT/bin/pingpong app 2>&1 </dev/null};
+	is($? >> 8, 2, "the default runtime directory under '$name': exit 2");
+	my @l = grep { /\S/ } split /\n/, $out;
+	is(scalar @l, 1, 'one line') or diag $out;
+	like($l[0] // '', qr{ERROR launcher\[\d+\] request_id=- PING_PONG_RUNTIME_DIR=\./var/run is \Q$cwd\E/\./var/run, which nginx's config cannot hold .*nothing was made},
+	    'naming the setting and the path');
+	ok(!-e "$cwd/var", 'nothing made');
+	symlink $cwd, $pp->dir . '/link' or die;
+	my $through = $pp->dir . '/link/run';
+	($rc, $log) = refused_on($pp, $through);
+	is($rc, 2, "a path through a link to '$name': exit 2");
+	like((split /\n/, $log)[-1], qr{PING_PONG_RUNTIME_DIR=\Q$through\E is \Q$cwd\E/run, which nginx's config cannot hold}, 'naming both');
+	ok(!-e "$cwd/run", 'nothing left');
+	unlink $pp->dir . '/link';
+}
 
 $pp->teardown;
 done_testing;
