@@ -1,4 +1,4 @@
-# Makefile: builds the worker and the token helper; runs, tests, benches.
+# Makefile: builds the programs (worker, token helper, log-output, launcher); runs, tests, benches.
 # `make run` and `make test` install what is missing first (tools/deps).
 
 CC	?= cc
@@ -138,8 +138,12 @@ reset:
 # which must be running (make run, in another terminal).
 migrate-widen:
 	@$(MAKE) --no-print-directory $(BUILD)/pingpong-worker $(BUILD)/pingpong-supervise
-	@eval "$$($(BUILD)/pingpong-supervise --print-config=shell)" && \
+	@settings=$$($(BUILD)/pingpong-supervise --print-config=shell) || exit 2; \
+	eval "$$settings" && \
 	if [ "$$cfg_db_host_given" = 0 ]; then \
+	    [ -e var/pg/data/postmaster.pid ] || { $(BUILD)/pingpong-supervise --log ERROR \
+	        "make migrate-widen: make run's database (./var/pg) is not running: start make run, or set PING_PONG_DB_HOST"; \
+	        exit 1; }; \
 	    export PING_PONG_DB_HOST="$$PWD/var/pg" PING_PONG_DB_PORT=5432; fi && \
 	exec $(BUILD)/pingpong-worker --migrate widen
 

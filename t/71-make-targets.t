@@ -21,6 +21,19 @@ my @tests = grep { $asked{$_} } qw(perl procps libyaml-libyaml-perl pgbouncer pr
     etcd-server etcd-client nodejs npm kubernetes-client wrk valgrind clang podman);
 is_deeply(\@tests, [], 'and nothing only the tests, bench or image need');
 
+# make migrate-widen with a bad setting: one line saying so (the settings
+# were checked twice, by the target's own reading and by the worker's).
+{
+	local %ENV = %ENV;
+	delete @ENV{grep { /^(PING_PONG_|AUTH_PROXY_|LOG_APP_|AZURE_|PP_CONFIG_)/ } keys %ENV};
+	$ENV{PING_PONG_DB_PORT} = 'abc';
+	my $out = qx{make -C $PP::ROOT --no-print-directory -s BUILD=$PP::BUILD migrate-widen 2>&1};
+	isnt($? >> 8, 0, 'make migrate-widen with a bad setting: refused');
+	my @said = grep { /CRITICAL/ } split /\n/, $out;
+	is(scalar @said, 1, 'one line saying why') or diag $out;
+	like($said[0] // '', qr/PING_PONG_DB_PORT=abc is invalid/, 'naming the setting');
+}
+
 # make reset under a running make run whose runtime directory is elsewhere.
 my $copy = tempdir('pingpong-reset-XXXXXX', TMPDIR => 1, CLEANUP => !$ENV{KEEP_TMP});
 chmod 0755, $copy;
@@ -68,6 +81,10 @@ is($ua->get("http://127.0.0.1:$port/pingpong")->{content}, "pong 1\n", 'and the 
 is($ua->get("http://127.0.0.1:$port/pingpong")->{content}, "pong 2\n", 'and the first stack still counts on its database');
 kill 'INT', -$pid;
 ok(wait_until(30, sub { waitpid($pid, WNOHANG) == $pid }), 'make run stops');
+$out = qx{cd $copy && env -u PING_PONG_DB_HOST make --no-print-directory -s BUILD=$PP::BUILD migrate-widen 2>&1};
+isnt($? >> 8, 0, 'make migrate-widen without make run\'s database running: refused');
+like($out, qr{ERROR launcher\[\d+\] .*make migrate-widen: make run's database \(\./var/pg\) is not running: start make run, or set PING_PONG_DB_HOST},
+    'saying so, not libpq\'s "No such file or directory"') or diag $out;
 $out = qx{make -C $copy --no-print-directory reset 2>&1};
 is($?, 0, 'then make reset works') or diag $out;
 ok(!-e "$copy/var/pg", 'and removes the database');
