@@ -309,6 +309,20 @@ for my $objs (\@objs, map { $rendered{$_} } sort keys %rendered) {
 		ok(!grep({ exists $_->{spec}{replicas} } @tg), "$t->{kind}/$t->{name} has no spec.replicas beside the HPA");
 	}
 }
+# The README's table of canary splits between the HPA's bounds is Argo's
+# arithmetic without a traffic router (utils/replicaset/canary.go): canary
+# ceil(n x w), stable ceil(n x (1 - w)).
+{
+	use POSIX ();
+	my %rows = $readme =~ /^\| (\d+) \| (.*?) \|\s*$/mg;
+	my @w = map { $_->{setWeight} } grep { exists $_->{setWeight} && $_->{setWeight} < 100 } @{ $ro->{spec}{strategy}{canary}{steps} };
+	is_deeply([sort { $::a <=> $::b } keys %rows], [$hpa->{spec}{minReplicas} .. $hpa->{spec}{maxReplicas}], 'the README tabulates the splits for every replica count the HPA allows');
+	for my $n (sort keys %rows) {
+		my @got = map { [/(\d+) \/ (\d+)/] } split /\|/, $rows{$n};
+		my @want = map { [POSIX::ceil($n * $_ / 100 - 1e-9), POSIX::ceil($n * (100 - $_) / 100 - 1e-9)] } @w;
+		is_deeply(\@got, \@want, "$n replicas: " . join(', ', map { "$_->[0]/$_->[1]" } @want));
+	}
+}
 my ($hm) = @{ $hpa->{spec}{metrics} };
 is_deeply([$hm->{type}, $hm->{containerResource}{name}, $hm->{containerResource}{container}], ['ContainerResource', 'cpu', 'ping-pong'],
     'the HPA scales on the app container\'s own CPU');
