@@ -399,6 +399,17 @@ ok($_->{spec}{ingressClassName}, "Ingress $_->{metadata}{name}: ingressClassName
 # The PrometheusRule carries the label kube-prometheus-stack selects by.
 ok($pr->{metadata}{labels}{release}, "the PrometheusRule carries release: $pr->{metadata}{labels}{release}");
 
+# Every alert has a runbook_url naming its section of docs/runbook.md.
+{
+	my %sections = map { $_ => 1 } slurp("$root/docs/runbook.md") =~ /^## (\S+)$/mg;
+	for my $r (grep { $_->{alert} } map { @{ $_->{rules} } } @{ $pr->{spec}{groups} }) {
+		my ($anchor) = ($r->{annotations}{runbook_url} // '') =~ m{^docs/runbook\.md#(\S+)$};
+		ok($anchor && $sections{$anchor}, "alert $r->{alert}: runbook_url names a section of docs/runbook.md (" . ($anchor // 'none') . ')');
+	}
+	my ($down) = grep { ($_->{alert} // '') eq 'PingPongDatabaseDown' } map { @{ $_->{rules} } } @{ $pr->{spec}{groups} };
+	unlike($down->{expr}, qr/pod/, 'PingPongDatabaseDown is one alert per namespace, not per pod');
+}
+
 # The shared-volume variant runs on any cluster: no volume pinned to a node.
 ok(!grep({ $_->{kind} eq 'PersistentVolume' } @objs), 'no PersistentVolume of our own (a claim of the default StorageClass)');
 ok(!grep({ $_->{kind} eq 'PersistentVolumeClaim' && exists $_->{spec}{storageClassName} } @objs), 'claims use the default StorageClass');
