@@ -369,16 +369,21 @@ for my $w (grep { $_->{kind} eq 'Rollout' || ($_->{spec}{replicas} // 1) > 1 } g
 # Probes: each one's timeout above the longest its path can wait, plus a
 # second (nginx, the network). /health/ready on the app waits up to the
 # request deadline (connect + statement timeouts, the settings' defaults or
-# the container's env); log-output's waits for ping-pong (two calls).
+# the container's env) and a cancel's answer; log-output's waits for
+# ping-pong (two calls).
 my %default = slurp("$root/common/config.c") =~ /\{\s*"([A-Z_]+)",\s*T_\w+,\s*"([^"]*)"/g;
+# The app's: a statement is sent only while a whole statement timeout is
+# left (fcgi/counter.c), and a cut one waits for its cancel's answer.
+my ($cancel_ms) = slurp("$root/common/pp_limits.h") =~ /#define PP_DB_CANCEL_WAIT_MS\s+(\d+)/;
 # log-output's: the call in progress and its own (logoutput/fetcher.c).
 my ($log_ms) = map { 2 * $_ } slurp("$root/common/pp_limits.h") =~ /#define PP_LOG_UPSTREAM_MS\s+(\d+)/;
-ok($default{PING_PONG_DB_CONNECT_TIMEOUT} && $default{PING_PONG_DB_STATEMENT_TIMEOUT} && $log_ms, 'the deadlines read from the code');
+ok($default{PING_PONG_DB_CONNECT_TIMEOUT} && $default{PING_PONG_DB_STATEMENT_TIMEOUT} && $log_ms && $cancel_ms, 'the deadlines read from the code');
 for my $w (pod_templates(@objs)) {
 	for my $c (grep { $_->{image} =~ /ping-pong-app/ } containers($w)) {
 		my %e = (%default, map { $_->{name} => $_->{value} } grep { defined $_->{value} } @{ $c->{env} || [] });
 		my %wait = (
-			app => { '/health/ready' => $e{PING_PONG_DB_CONNECT_TIMEOUT} * 1000 + $e{PING_PONG_DB_STATEMENT_TIMEOUT}, '/health' => 0, '/metrics' => 0 },
+			app => { '/health/ready' => $e{PING_PONG_DB_CONNECT_TIMEOUT} * 1000 + $e{PING_PONG_DB_STATEMENT_TIMEOUT} + $cancel_ms,
+			    '/health' => 0, '/metrics' => 0 },
 			'log-output' => { '/health/ready' => $log_ms, '/health' => 0 },
 			authproxy => { '/health/live' => 0, '/health' => 0 },
 		);
