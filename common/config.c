@@ -800,7 +800,12 @@ config_main(int argc, char *argv[], unsigned owners)
 		    "  from the environment and ./.env (README.md, Configuration).\n", name);
 		return 2;
 	}
-	if (shell) {
+	/*
+	 * The launcher's shell question, and its --check-config: the role's
+	 * settings and what holds between them (two roles on one port), as a
+	 * start checks them; a check that passed must not meet a refusal.
+	 */
+	if (shell || (owners == CF_LAUNCH && argc == 2 && strcmp(argv[1], "--check-config") == 0)) {
 		if (config_launch(name, argc == 3 ? argv[2] : NULL) != 0)
 			return 2;
 		owners = config_role_owners(config_str(S_ROLE));

@@ -191,6 +191,18 @@ unlike($logs, qr/\Q$secret\E/, 'no password in any log');
 	ok(!-e "$dir/pwned" && !-e "$dir/pwned2", 'and nothing in them runs');
 }
 
+# The launcher's --check-config says what its start would: two roles of
+# role all on one port are refused (it used to pass them, exit 0).
+{
+	local %ENV = (%ENV, PING_PONG_ROLE => 'all', PING_PONG_APP_PORT => 3300, AUTH_PROXY_PORT => 3300);
+	my $said = qx{cd $dir && $PP::ROOT/$PP::BUILD/pingpong-supervise --check-config 2>&1};
+	is($? >> 8, 2, 'pingpong-supervise --check-config, two roles on one port: exit 2');
+	like($said, qr/AUTH_PROXY_PORT=3300 is invalid: expected a port of its own/, 'saying so') or diag $said;
+	local $ENV{AUTH_PROXY_PORT} = 3301;
+	$said = qx{cd $dir && $PP::ROOT/$PP::BUILD/pingpong-supervise --check-config 2>&1};
+	is($? >> 8, 0, 'one port each: exit 0') or diag $said;
+}
+
 # .env with Windows line endings (CRLF) reads like LF: every line is taken,
 # no CR is left in a value.
 open $fh, '>', "$dir/.env" or die;
