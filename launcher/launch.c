@@ -57,8 +57,10 @@ static int	 nkept;
 static void *
 own(void *p)
 {
-	if (p == NULL || nkept == KEPT_MAX)
+	if (p == NULL)
 		fatal("out of memory");
+	if (nkept == KEPT_MAX)
+		fatal("more than %d allocations to keep: raise KEPT_MAX", KEPT_MAX);
 	return kept[nkept++] = p;
 }
 
