@@ -171,8 +171,13 @@ write_file(const char *path, const char *text)
 	if ((fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644)) == -1)
 		rc = -1;
 	else {
-		if (write(fd, text, len) != (ssize_t)len)
+		ssize_t n = write(fd, text, len);
+
+		if (n != (ssize_t)len) {
+			if (n >= 0)
+				errno = ENOSPC;	/* a short write sets none */
 			rc = -1;
+		}
 		if (close(fd) == -1)
 			rc = -1;
 	}

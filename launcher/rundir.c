@@ -70,13 +70,17 @@ mark(const char *dir, int created)
 {
 	char path[PATH_MAX + 32];
 	const char *text = created ? MARK_CREATED : MARK_ADOPTED;
+	ssize_t n;
 	int fd, rc = 0;
 
 	snprintf(path, sizeof(path), "%s/%s", dir, RUNDIR_MARK);
 	if ((fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644)) == -1)
 		return -1;
-	if (write(fd, text, strlen(text)) != (ssize_t)strlen(text))
+	if ((n = write(fd, text, strlen(text))) != (ssize_t)strlen(text)) {
+		if (n >= 0)
+			errno = ENOSPC;	/* a short write sets none: the caller logs errno */
 		rc = -1;
+	}
 	if (close(fd) == -1)
 		rc = -1;
 	return rc;
