@@ -25,7 +25,8 @@ override PP_CFLAGS = -std=c11 -D_GNU_SOURCE $(WARN) $(FORTIFY) \
 override PP_LDFLAGS = -pthread $(SANFLAGS)
 
 COMMON_SRC = common/log.c common/dotenv.c common/config.c common/fcgiserve.c \
-	     common/smallfile.c common/counterfile.c common/privdrop.c common/safefile.c
+	     common/smallfile.c common/counterfile.c common/privdrop.c common/safefile.c \
+	     common/answers.c
 WORKER_SRC = fcgi/main.c fcgi/routes.c fcgi/db.c fcgi/counter.c \
 	     fcgi/negotiate.c fcgi/sharedfile.c fcgi/metrics.c \
 	     fcgi/leadergate.c fcgi/dbhosts.c fcgi/resolve.c fcgi/guard.c fcgi/schema.c \
@@ -44,7 +45,8 @@ AUTH_LIBS = -lfcgi -lcurl -ljansson -lm
 LOG_SRC	= logoutput/main.c logoutput/fetcher.c logoutput/source.c common/curlbody.c common/jsonreply.c
 LOG_OBJ = $(LOG_SRC:%.c=$(BUILD)/%.o)
 
-SUPERVISE_SRC = launcher/launch.c launcher/rundir.c launcher/render.c launcher/supervise.c launcher/logline.c
+SUPERVISE_SRC = launcher/launch.c launcher/rundir.c launcher/render.c launcher/supervise.c launcher/logline.c \
+		launcher/accesslog.c
 SUPERVISE_OBJ = $(SUPERVISE_SRC:%.c=$(BUILD)/%.o)
 
 PROGS	= $(BUILD)/pingpong-worker $(BUILD)/pingpong-authproxy $(BUILD)/pingpong-logoutput \
@@ -99,7 +101,7 @@ $(BUILD)/pingpong-logoutput: $(LOG_OBJ) $(COMMON_OBJ)
 
 $(BUILD)/pingpong-supervise: $(SUPERVISE_OBJ) $(BUILD)/common/log.o \
     $(BUILD)/common/dotenv.o $(BUILD)/common/config.o $(BUILD)/common/privdrop.o \
-    $(BUILD)/common/smallfile.o
+    $(BUILD)/common/smallfile.o $(BUILD)/common/answers.o
 	$(CC) $(PP_LDFLAGS) $(LDFLAGS) -o $@ $^
 
 $(BUILD)/bench/pingpong-floor: $(BUILD)/bench/floor.o $(BUILD)/bench/pong0.o $(COMMON_OBJ)

@@ -10,9 +10,6 @@
 
 #include "log.h"
 
-/* One write(2) of at most PIPE_BUF bytes is never interleaved with another. */
-#define PP_LOG_LINE_MAX	PIPE_BUF
-
 static const char *const level_names[PP_LOG_LEVEL__MAX] = {
 	"DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL",
 };
@@ -50,6 +47,12 @@ log_enabled(enum log_level level)
 	return level >= log_threshold;
 }
 
+int
+log_json(void)
+{
+	return log_fmt == PP_LOG_JSON;
+}
+
 /* Length of the valid UTF-8 sequence at s (1..4), or 0 if it is not one. */
 static size_t
 utf8_len(const unsigned char *s)
@@ -66,16 +69,18 @@ utf8_len(const unsigned char *s)
 /*
  * Appends src to dst (size n, used o), escaped: text writes control bytes
  * and backslashes as \xNN; JSON writes a valid string body (\" \\ \uNNNN,
- * invalid UTF-8 as U+FFFD).  Stops before n - reserve; returns the new o.
+ * invalid UTF-8 as U+FFFD).  Stops before n - reserve; what does not fit
+ * is replaced by PP_LOG_CUT, so a cut is visible and the line still
+ * parses.  Returns the new o.
  */
 static size_t
 escape(char *dst, size_t n, size_t o, const char *src, size_t reserve)
 {
 	static const char hex[] = "0123456789abcdef";
 	const unsigned char *s = (const unsigned char *)src;
-	size_t u;
+	size_t u, room = sizeof(PP_LOG_CUT) - 1;
 
-	while (*s != '\0' && o + 7 + reserve < n) {
+	while (*s != '\0' && o + 7 + room + reserve < n) {
 		unsigned char c = *s;
 
 		if (log_fmt == PP_LOG_TEXT) {
@@ -103,8 +108,73 @@ escape(char *dst, size_t n, size_t o, const char *src, size_t reserve)
 			s++;
 		}
 	}
+	if (*s != '\0' && o + room < n) {
+		memcpy(dst + o, PP_LOG_CUT, room);
+		o += room;
+	}
 	dst[o] = '\0';
 	return o;
+}
+
+size_t
+log_format(char *line, const struct log_line *l)
+{
+	const size_t cap = PP_LOG_LINE_MAX;
+	char stamp[40];
+	struct timespec ts;
+	struct tm tm;
+	size_t n;
+	int has_id = l->reqid != NULL && *l->reqid != '\0';
+
+	if (l->when != NULL)
+		ts = *l->when;
+	else
+		clock_gettime(CLOCK_REALTIME, &ts);
+	gmtime_r(&ts.tv_sec, &tm);
+	n = strftime(stamp, sizeof(stamp), "%Y-%m-%dT%H:%M:%S", &tm);
+	snprintf(stamp + n, sizeof(stamp) - n, ".%03ldZ", ts.tv_nsec / 1000000);
+	if (log_fmt == PP_LOG_TEXT) {
+		n = (size_t)snprintf(line, cap, "%s %s ", stamp, level_names[l->level]);
+		n = escape(line, 200, n, l->component, 0);
+		n += (size_t)snprintf(line + n, cap - n, "[%ld] request_id=", l->pid);
+		n = escape(line, n + 64, n, has_id ? l->reqid : "-", 0);
+		line[n++] = ' ';
+		n = escape(line, cap, n, l->msg, 1);
+	} else {
+		n = (size_t)snprintf(line, cap, "{\"time\":\"%s\",\"level\":\"%s\",\"component\":\"",
+		    stamp, level_names[l->level]);
+		n = escape(line, 300, n, l->component, 0);
+		n += (size_t)snprintf(line + n, cap - n, "\",\"pid\":%ld,\"request_id\":", l->pid);
+		if (has_id) {
+			line[n++] = '"';
+			n = escape(line, n + 80, n, l->reqid, 0);
+			line[n++] = '"';
+		} else
+			n += (size_t)snprintf(line + n, cap - n, "null");
+		/* Each extra field has a share of the line; the message the rest. */
+		for (size_t i = 0; i < l->nfields; i++) {
+			const struct log_field *f = &l->fields[i];
+
+			if (f->number) {
+				/* Digits and a dot only (the caller's), else null. */
+				int ok = *f->value != '\0' && f->value[strspn(f->value, "0123456789.")] == '\0' &&
+				    strlen(f->value) < 32;
+
+				n += (size_t)snprintf(line + n, cap - n, ",\"%s\":%s", f->name,
+				    ok ? f->value : "null");
+				continue;
+			}
+			n += (size_t)snprintf(line + n, cap - n, ",\"%s\":\"", f->name);
+			n = escape(line, n + PP_LOG_FIELD_MAX, n, f->value, 0);
+			line[n++] = '"';
+		}
+		n += (size_t)snprintf(line + n, cap - n, ",\"msg\":\"");
+		n = escape(line, cap, n, l->msg, 3);
+		line[n++] = '"';
+		line[n++] = '}';
+	}
+	line[n++] = '\n';
+	return n;
 }
 
 /* Formats and writes one line; reqid NULL or "" means none. */
@@ -112,41 +182,11 @@ static void
 log_write(enum log_level level, const char *component, long pid,
     const char *reqid, const char *msg)
 {
-	char line[PP_LOG_LINE_MAX], stamp[40];
-	struct timespec ts;
-	struct tm tm;
-	size_t n;
-	int has_id = reqid != NULL && *reqid != '\0';
+	char line[PP_LOG_LINE_MAX];
+	struct log_line l = { .level = level, .component = component, .pid = pid,
+	    .reqid = reqid, .msg = msg };
 
-	clock_gettime(CLOCK_REALTIME, &ts);
-	gmtime_r(&ts.tv_sec, &tm);
-	n = strftime(stamp, sizeof(stamp), "%Y-%m-%dT%H:%M:%S", &tm);
-	snprintf(stamp + n, sizeof(stamp) - n, ".%03ldZ", ts.tv_nsec / 1000000);
-	if (log_fmt == PP_LOG_TEXT) {
-		n = (size_t)snprintf(line, sizeof(line), "%s %s ", stamp, level_names[level]);
-		n = escape(line, 200, n, component, 0);
-		n += (size_t)snprintf(line + n, sizeof(line) - n, "[%ld] request_id=", pid);
-		n = escape(line, n + 64, n, has_id ? reqid : "-", 0);
-		line[n++] = ' ';
-		n = escape(line, sizeof(line), n, msg, 1);
-	} else {
-		n = (size_t)snprintf(line, sizeof(line), "{\"time\":\"%s\",\"level\":\"%s\",\"component\":\"",
-		    stamp, level_names[level]);
-		n = escape(line, 300, n, component, 0);
-		n += (size_t)snprintf(line + n, sizeof(line) - n, "\",\"pid\":%ld,\"request_id\":", pid);
-		if (has_id) {
-			line[n++] = '"';
-			n = escape(line, n + 80, n, reqid, 0);
-			line[n++] = '"';
-		} else
-			n += (size_t)snprintf(line + n, sizeof(line) - n, "null");
-		n += (size_t)snprintf(line + n, sizeof(line) - n, ",\"msg\":\"");
-		n = escape(line, sizeof(line), n, msg, 3);
-		line[n++] = '"';
-		line[n++] = '}';
-	}
-	line[n++] = '\n';
-	(void)!write(STDERR_FILENO, line, n);
+	(void)!write(STDERR_FILENO, line, log_format(line, &l));
 }
 
 void

@@ -2,6 +2,17 @@
 #ifndef PP_LOG_H
 #define PP_LOG_H
 
+#include <limits.h>
+#include <stddef.h>
+#include <time.h>
+
+/* One write(2) of at most PIPE_BUF bytes is never interleaved with another. */
+#define PP_LOG_LINE_MAX	PIPE_BUF
+/* What ends a value or a line that did not fit (nothing after it is kept). */
+#define PP_LOG_CUT	"...[cut]"
+/* The bytes of a line an extra JSON field may take (log_format). */
+#define PP_LOG_FIELD_MAX 1024
+
 enum log_level {
 	PP_LOG_DEBUG,
 	PP_LOG_INFO,
@@ -24,6 +35,7 @@ const char *log_level_name(enum log_level level);
 /* Sets the component shown on every line, the lowest level written and the format. */
 void	log_init(const char *component, enum log_level level, enum log_format format);
 int	log_enabled(enum log_level level);
+int	log_json(void);		/* 1 when the format is JSON */
 
 /*
  * Writes one line to stderr.  Text:
@@ -45,6 +57,30 @@ void	log_msg(enum log_level level, const char *reqid, const char *fmt, ...)
  */
 void	log_relay(enum log_level level, const char *component, long pid,
 	    const char *msg);
+
+/* A line to format: log_msg's fields, and what the relay of nginx's access records adds. */
+struct log_field {
+	const char	*name;		/* a JSON key, given by the caller (not escaped) */
+	const char	*value;
+	int		 number;	/* 1: written bare (digits and a dot, else null) */
+};
+struct log_line {
+	enum log_level		 level;
+	const char		*component;
+	long			 pid;
+	const char		*reqid;		/* NULL or "": none */
+	const struct timespec	*when;		/* NULL: now */
+	const char		*msg;
+	const struct log_field	*fields;	/* JSON only, after request_id */
+	size_t			 nfields;
+};
+
+/*
+ * Formats l into line (PP_LOG_LINE_MAX bytes) as log_msg would, ending in
+ * a newline; returns its length.  A value or message that does not fit
+ * ends in PP_LOG_CUT: a line is never split, and JSON stays valid.
+ */
+size_t	log_format(char *line, const struct log_line *l);
 
 #define log_debug(...)	 do { if (log_enabled(PP_LOG_DEBUG)) log_msg(PP_LOG_DEBUG, __VA_ARGS__); } while (0)
 #define log_info(...)	 log_msg(PP_LOG_INFO, __VA_ARGS__)

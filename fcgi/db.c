@@ -337,6 +337,21 @@ timeout:
 }
 
 /*
+ * libpq's notices (a WARNING or NOTICE from the server), which it would
+ * print raw on stderr: one line of the log format, at the server's level
+ * (WARNING, else INFO), without libpq's trailing newline.
+ */
+static void
+notice(void *arg, const char *message)
+{
+	int warn = strncmp(message, "WARNING:", 8) == 0;
+
+	(void)arg;
+	log_msg(warn ? PP_LOG_WARNING : PP_LOG_INFO, NULL, "database: %.*s",
+	    (int)strcspn(message, "\n"), message);
+}
+
+/*
  * Connects without blocking past the deadline (the connect timeout from
  * now): libpq's own connect_timeout is per attempt and stage, and a frozen
  * server must not hold a worker longer than the setting says.
@@ -357,6 +372,7 @@ connect_within(int64_t deadline, char *why, size_t whylen)
 		snprintf(why, whylen, "connect: out of memory");
 		return -1;
 	}
+	PQsetNoticeProcessor(conn, notice, NULL);
 	if (PQstatus(conn) == CONNECTION_BAD) {
 		reason(why, whylen, "connect", PQerrorMessage(conn));
 		return -1;

@@ -12,6 +12,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "answers.h"
 #include "config.h"
 #include "guard.h"
 #include "log.h"
@@ -22,24 +23,18 @@
 #define SHM_MAGIC	0x70696e67706f6e67ULL	/* "pingpong" */
 #define SHM_VERSION	2
 #define MAX_WORKERS	64
-#define NCODES		(sizeof(codes) / sizeof(codes[0]))
 #define NDUR		(sizeof(dur_le) / sizeof(dur_le[0]))
 #define NBATCH		(sizeof(batch_le) / sizeof(batch_le[0]))
 
-static const int codes[] = { 200, 404, 405, 500, 503 };
 static const double dur_le[] = { 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025,
     0.05, 0.1, 0.25, 0.5, 1, 2.5, 5 };
 static const double batch_le[] = { 1, 2, 4, 8, 16, 32, 64, 128, 256 };
-static const char *const route_names[M_ROUTE__MAX] = {
-	"/pingpong", "/", "/pings", "/health", "/health/ready", "other",
-};
 static const char *const dberr_names[M_DBERR__MAX] = { "connect", "query", "timeout" };
 
 /* Buckets hold counts per bucket (not cumulative); the +Inf one is last. */
 struct shm {
 	uint64_t	magic, version;
 	uint64_t	start_time;
-	uint64_t	requests[M_ROUTE__MAX][NCODES + 1];	/* last: other codes */
 	uint64_t	dur_bucket[M_ROUTE__MAX][NDUR + 1];
 	uint64_t	dur_count[M_ROUTE__MAX];
 	uint64_t	dur_sum_ns[M_ROUTE__MAX];
@@ -51,6 +46,7 @@ struct shm {
 	uint64_t	batch_count, batch_sum;
 	uint64_t	shared_file_writes[2];	/* [0] failed, [1] done */
 	int32_t		workers[MAX_WORKERS];
+	uint64_t	restarts;	/* workers that took the slot of one that died */
 };
 
 static struct shm *m;	/* mapped once at start, then read-only; *m is relaxed atomics */
@@ -101,28 +97,37 @@ metrics_open(void)
 		m->version = SHM_VERSION;
 		__atomic_store_n(&m->start_time, (uint64_t)time(NULL), __ATOMIC_RELAXED);
 	}
-	/* Take a free (or dead) slot, so /metrics can count live workers. */
+	/*
+	 * Take a free (or dead) slot, so /metrics can count live workers.  A
+	 * dead one means this worker replaces one that died (multiwatch
+	 * respawns a worker that crashed or was killed): a restart.  The
+	 * slots fill from the first, so a dead one is found before a free one.
+	 */
 	for (int i = 0; i < MAX_WORKERS; i++) {
 		none = LOAD(m->workers[i]);
 		if ((none == 0 || kill(none, 0) == -1) &&
 		    __atomic_compare_exchange_n(&m->workers[i], &none, (int32_t)getpid(),
-		    0, __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST))
+		    0, __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST)) {
+			if (none != 0)
+				ADD(m->restarts, 1);
 			break;
+		}
 	}
+	snprintf(path, sizeof(path), "%s/answers.shm", config_str(S_RUNTIME_DIR));
+	if (answers_attach(path) == -1)
+		log_warning(NULL, "metrics: %s: %s; pingpong_requests_total is not exposed (the "
+		    "launcher counts the answers from nginx's access records)", path, strerror(errno));
 }
 
 void
-metrics_request(enum m_route r, int status, double seconds)
+metrics_request(enum m_route r, double seconds)
 {
-	size_t c, b;
+	size_t b;
 
 	if (m == NULL)
 		return;
-	for (c = 0; c < NCODES && codes[c] != status; c++)
-		;
 	for (b = 0; b < NDUR && seconds > dur_le[b]; b++)
 		;
-	ADD(m->requests[r][c], 1);
 	ADD(m->dur_bucket[r][b], 1);
 	ADD(m->dur_count[r], 1);
 	ADD(m->dur_sum_ns[r], (uint64_t)(seconds * 1e9));
@@ -254,31 +259,22 @@ metrics_render(char *buf, size_t cap)
 		put(&o, "# metrics are off (PING_PONG_METRICS=off)\n");
 		return o.len;
 	}
-	family(&o, "pingpong_requests_total", "counter", "HTTP requests answered by the workers, by route and status code.");
+	family(&o, "pingpong_requests_total", "counter", "HTTP requests by route and the status code the client got (nginx's access records, counted by the launcher: the workers' answers and nginx's own).");
 	for (int r = 0; r < M_ROUTE__MAX; r++)
-		for (size_t c = 0; c <= NCODES; c++) {
-			uint64_t v = LOAD(m->requests[r][c]);
+		for (size_t c = 0; c < ANSWERS_CODES; c++) {
+			char code[8];
+			uint64_t v;
+			int shown = answers_get((enum m_route)r, c, code, &v);
 
-			/*
-			 * Every route's 200, 500 and 503 exist from the start at 0,
-			 * so a ratio of 5xx to all answers is 0, not an empty
-			 * result, until the first error (Prometheus' "avoid
-			 * missing metrics"; the canary's error-ratio divides them).
-			 */
-			if (v == 0 && (c == NCODES || (codes[c] != 200 && codes[c] < 500)))
-				continue;
-			if (c < NCODES)
-				put(&o, "pingpong_requests_total{route=\"%s\",code=\"%d\"} %llu\n",
-				    route_names[r], codes[c], (unsigned long long)v);
-			else
-				put(&o, "pingpong_requests_total{route=\"%s\",code=\"other\"} %llu\n",
-				    route_names[r], (unsigned long long)v);
+			if (shown == 1 || (shown == 0 && v > 0))
+				put(&o, "pingpong_requests_total{route=\"%s\",code=\"%s\"} %llu\n",
+				    answers_route_names[r], code, (unsigned long long)v);
 		}
 	family(&o, "pingpong_request_duration_seconds", "histogram", "Time from accept to the end of the answer, by route.");
 	for (int r = 0; r < M_ROUTE__MAX; r++) {
 		char labels[64];
 
-		snprintf(labels, sizeof(labels), "route=\"%s\",", route_names[r]);
+		snprintf(labels, sizeof(labels), "route=\"%s\",", answers_route_names[r]);
 		histogram(&o, "pingpong_request_duration_seconds", labels, m->dur_bucket[r],
 		    dur_le, NDUR, LOAD(m->dur_sum_ns[r]) / 1e9);
 	}
@@ -309,6 +305,8 @@ metrics_render(char *buf, size_t cap)
 	}
 	family(&o, "pingpong_workers", "gauge", "Worker processes alive now.");
 	put(&o, "pingpong_workers %d\n", live);
+	family(&o, "pingpong_worker_restarts_total", "counter", "Workers started in place of one that died (crashed, killed, out of memory).");
+	put(&o, "pingpong_worker_restarts_total %llu\n", (unsigned long long)LOAD(m->restarts));
 	/* The pool's start (its first worker's), not this worker's. */
 	put(&o, PP_METRICS_PROCESS_FMT, "worker", (unsigned long long)LOAD(m->start_time));
 	return o.len;

@@ -5,19 +5,25 @@
 #include <stddef.h>
 #include <stdint.h>
 
-/* Where a request went, for the route label ("other" = unknown path). */
-enum m_route { M_PINGPONG, M_ROOT, M_PINGS, M_HEALTH, M_READY, M_OTHER, M_ROUTE__MAX };
+#include "answers.h"	/* enum m_route */
 enum m_dberr { M_DBERR_CONNECT, M_DBERR_QUERY, M_DBERR_TIMEOUT, M_DBERR__MAX };
 
 /*
  * Maps <runtime dir>/metrics.shm (made by the first worker, sized by
  * every one; the launcher removes it at start) and registers this worker.
  * If that fails the metrics live in this process only, and it says so once.
+ * Also maps the launcher's <runtime dir>/answers.shm, read-only: the
+ * requests by the status the client got (common/answers.h).
  */
 void	metrics_open(void);
 
-/* Each is a few relaxed atomic operations: cheap enough for every request. */
-void	metrics_request(enum m_route, int status, double seconds);
+/*
+ * Each is a few relaxed atomic operations: cheap enough for every request.
+ * metrics_request times an answer; counting it by status is the
+ * launcher's (what nginx sent, answers.h), so that nginx's own 502, 504
+ * and 499 are counted too, and nothing twice.
+ */
+void	metrics_request(enum m_route, double seconds);
 void	metrics_db_error(enum m_dberr);
 void	metrics_db_reconnect(void);
 void	metrics_db_up(int up);

@@ -291,7 +291,7 @@ respond(FCGX_Request *req, struct response *res, const struct timespec *t0)
 	free(res->big);
 	if (res->route < 0 || routes[res->route].counted)
 		metrics_request(res->route < 0 ? M_OTHER : routes[res->route].metric,
-		    res->status, seconds_since(t0));
+		    seconds_since(t0));
 	*res = (struct response){ .status = 500, .ctype = "application/json" };
 }
 

@@ -240,7 +240,7 @@ static int
 launch(const char *role_arg)
 {
 	const char *libexec = getenv("PP_LIBEXEC"), *share = getenv("PP_SHARE");
-	const char *role, *listen, *prom, *user = NULL, *format;
+	const char *role, *listen, *prom, *user = NULL;
 	const char *access_log;
 	char *statedir, *servers, *conf, *part, *says[3];
 	struct passwd *pw = NULL;
@@ -287,7 +287,6 @@ launch(const char *role_arg)
 		goto out;
 
 	listen = config_str(S_LISTEN_ADDRESS);
-	format = config_str(S_LOG_FORMAT);
 	var("RUNDIR", rd.path);
 	var("STATEDIR", statedir);
 	var("LISTEN", listen);
@@ -297,8 +296,6 @@ launch(const char *role_arg)
 	var("FCGI_READ_TIMEOUT", keep("%ld", config_fcgi_read_timeout()));
 	var("NGINX_WORKERS", keep("%ld", config_int(S_NGINX_WORKERS)));
 	var("AUTH_TIMEOUT", keep("%ld", config_int(S_AUTH_TIMEOUT)));
-	var("LOG_FORMAT", format);
-	var("PROBES", config_int(S_ACCESS_LOG_PROBES) ? "1" : "0");
 	var("BENCH", getenv("PP_BENCH") != NULL && strcmp(getenv("PP_BENCH"), "1") == 0 ?
 	    "        location = /__bench/static { default_type text/plain; return 200 \"pong 0\\n\"; }" : "");
 	/* The upstream of 8080 (the parser allows nothing in it that could end the directive); without one, a clear 503. */
@@ -308,16 +305,16 @@ launch(const char *role_arg)
 	    keep("            proxy_pass %.*s/api/v1/;", (int)(len - (prom[len - 1] == '/')), prom) :
 	    "            return 503 '{\"status\":\"error\",\"errorType\":\"unavailable\",\"error\":\"AUTH_PROXY_PROMETHEUS_URL is not set\"}\\n';");
 	/*
-	 * nginx's access log, in the stack's format; a server block with an
-	 * access_log of its own needs the line repeated, as server-level
-	 * directives replace http-level ones.  Buffered: one write(2) carries
-	 * the lines of up to 4 KiB (or of the last second); 4 KiB is PIPE_BUF,
-	 * so a write of whole lines stays whole on a pipe.
+	 * nginx's access log: a record per request into a FIFO that
+	 * supervise_main makes and reads (accesslog.c): the access lines (on
+	 * stdout, when PING_PONG_ACCESS_LOG is on), the answers counted for
+	 * /metrics, the auth proxy's refused-token line.  A server block with
+	 * an access_log of its own needs the line repeated, as server-level
+	 * directives replace http-level ones.
 	 */
-	access_log = config_int(S_ACCESS_LOG) ?
-	    keep("/dev/stdout pp_access_%s buffer=4k flush=1s if=$pp_log_request", format) : "off";
+	access_log = keep("%s/access.fifo pp_record buffer=4k flush=1s", rd.path);
 	var("ACCESS_LOG", access_log);
-	var("SERVER_ACCESS_LOG", config_int(S_ACCESS_LOG) ? keep("access_log %s;", access_log) : "");
+	var("SERVER_ACCESS_LOG", keep("access_log %s;", access_log));
 
 	if (config_workers_started() != config_int(S_WORKERS))
 		log_warning(NULL, "PING_PONG_WORKERS=%ld exceeds PING_PONG_DB_MAX_CONNECTIONS=%ld: starting %ld workers",
@@ -329,6 +326,14 @@ launch(const char *role_arg)
 	arg(keep("%ld", config_fcgi_read_timeout() + 5));
 	arg("--lock-fd");
 	arg(keep("%d", rd.lockfd));
+	arg("--access-log");
+	arg(keep("%s/access.fifo", rd.path));
+	if (config_int(S_ACCESS_LOG))
+		arg("--print-access");
+	if (app && config_int(S_METRICS)) {
+		arg("--answers");
+		arg(keep("%s/answers.shm", statedir));
+	}
 	arg("--");
 	servers = keep("%s", "");
 	if (app) {

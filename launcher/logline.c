@@ -1,5 +1,6 @@
 /* logline.c: turns a part's output into log lines: ours pass, nginx's error log is converted, the rest is wrapped. */
 #include <ctype.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -66,6 +67,21 @@ level_of(const char *s)
 	return level >= 0 ? (enum log_level)level : PP_LOG_INFO;
 }
 
+_Static_assert(sizeof(PP_LOG_CUT) <= sizeof(((struct logline *)0)->buf) - PIPE_BUF,
+    "the buffer keeps room for PP_LOG_CUT after PIPE_BUF bytes");
+
+/* A line longer than the buffer: its start, marked, as a line of the part (never passed as is). */
+static void
+emit_cut(struct logline *l, char *s)
+{
+	size_t len = strlen(s);
+
+	/* The buffer keeps room for the marker. */
+	memcpy(s + len, PP_LOG_CUT, sizeof(PP_LOG_CUT));
+	keep_said(l, PP_LOG_INFO, s);
+	log_relay(PP_LOG_INFO, l->component, l->pid, s);
+}
+
 static void
 emit(struct logline *l, char *s)
 {
@@ -109,12 +125,22 @@ void
 logline_feed(struct logline *l, const char *data, size_t n)
 {
 	for (size_t i = 0; i < n; i++) {
-		if (data[i] == '\n' || l->len == sizeof(l->buf) - 2) {
+		if (data[i] == '\n') {
 			l->buf[l->len] = '\0';
-			emit(l, l->buf);
+			if (!l->cutting)
+				emit(l, l->buf);
 			l->len = 0;
-			if (data[i] == '\n')
-				continue;
+			l->cutting = 0;
+			continue;
+		}
+		if (l->cutting)
+			continue;	/* the rest of a cut line: never a line of its own */
+		if (l->len == PIPE_BUF) {	/* a log line is shorter (common/log.h) */
+			l->buf[l->len] = '\0';
+			emit_cut(l, l->buf);
+			l->len = 0;
+			l->cutting = 1;
+			continue;
 		}
 		l->buf[l->len++] = data[i];
 	}
@@ -123,9 +149,10 @@ logline_feed(struct logline *l, const char *data, size_t n)
 void
 logline_flush(struct logline *l)
 {
-	if (l->len > 0) {
+	if (l->len > 0 && !l->cutting) {
 		l->buf[l->len] = '\0';
 		emit(l, l->buf);
-		l->len = 0;
 	}
+	l->len = 0;
+	l->cutting = 0;
 }

@@ -8,8 +8,9 @@
 struct logline {
 	const char	*component;	/* the part's name: "workers", "nginx" */
 	long		 pid;
-	char		 buf[PIPE_BUF];	/* a line being assembled */
+	char		 buf[PIPE_BUF + 16];	/* a line being assembled; room for PP_LOG_CUT */
 	size_t		 len;
+	int		 cutting;	/* dropping the rest of a line that was too long */
 	char		 said[256];	/* its first error, else its last line: a failure's cause */
 	int		 said_error;	/* said holds an error */
 	int		 ready;		/* set by the caller once the part is up */
@@ -23,7 +24,9 @@ void	logline_init(struct logline *, const char *component, long pid);
  * error log lines ("2026/11/28 06:31:45 [error] 12#0: ...", a format nginx
  * cannot change) with their level, "nginx" and nginx's pid, stamped when
  * read; any other line (spawn-fcgi, multiwatch, a crash report) as an INFO
- * line of the part.  A line longer than the buffer is cut in pieces.
+ * line of the part.  A line longer than the buffer is cut: its start, with
+ * PP_LOG_CUT, becomes an INFO line of the part (escaped, never passed as
+ * is), and the rest is dropped, so no piece of it can pass for a line.
  */
 void	logline_feed(struct logline *, const char *data, size_t n);
 

@@ -18,7 +18,7 @@
 /* What a stack makes in its runtime directory, besides its lock and its mark. */
 static const char *const made[] = {
 	"nginx", "nginx.conf", "nginx.pid", "healthcheck", "app.sock", "auth.sock",
-	"log.sock", "state",
+	"log.sock", "state", "access.fifo",
 };
 #define NMADE	(sizeof(made) / sizeof(made[0]))
 

@@ -17,12 +17,14 @@
 #include "log.h"
 #include "logline.h"
 #include "supervise.h"
+#include "accesslog.h"
 
 /*
  * The launcher (launch.c) renders the configuration, takes the runtime
  * directory's lock, and hands this keeper the parts, in its pid:
  *
- *   supervise_main: [--grace S] [--lock-fd N] --
+ *   supervise_main: [--grace S] [--lock-fd N]
+ *       [--access-log FIFO [--print-access] [--answers SEGMENT]] --
  *       NAME READY STOPSIG [--say MSG]... -- ARGV... ';' ...
  *
  * Each part (NAME) is started in turn and must be ready (the path READY
@@ -43,6 +45,13 @@
  * an orphaned nginx worker is still its child.  Parts that change their
  * process group would escape; none does (spawn-fcgi -n, multiwatch, nginx
  * with daemon off, the programs).
+ *
+ * One writer per output.  The launcher alone writes its stdout and stderr:
+ * each part's stdout and stderr are a pipe to it, and nginx's access log
+ * is a FIFO it reads (--access-log, launcher/accesslog.c: the access lines
+ * on stdout with --print-access, each answer on the app's port counted in
+ * SEGMENT).  So whatever they are (a file opened with > or >>, a pipe, a
+ * terminal), no two writers share an offset and every line arrives whole.
  */
 
 #define PARTS_MAX	8
@@ -63,6 +72,8 @@ struct part {
 
 static struct part	parts[PARTS_MAX];
 static int		nparts;
+static const char	*access_fifo, *answers_path;
+static int		print_access;
 static long		grace = 10;
 static pid_t		pgid;		/* the guardian's: every part's group */
 static int		sigfd = -1;
@@ -95,7 +106,8 @@ signal_number(const char *name)
 static void
 usage(void)
 {
-	fprintf(stderr, "supervise: [--grace S] [--lock-fd N] --\n"
+	fprintf(stderr, "supervise: [--grace S] [--lock-fd N]\n"
+	    "           [--access-log FIFO [--print-access] [--answers SEGMENT]] --\n"
 	    "           NAME READY STOPSIG [--say MSG]... -- ARGV... ';' ...\n");
 	exit(2);
 }
@@ -113,7 +125,13 @@ parse(int argc, char *argv[])
 			lockfd = atoi(argv[++i]);
 			if (fcntl(lockfd, F_SETFD, FD_CLOEXEC) == -1)
 				fatal("lock descriptor %d: %s", lockfd, strerror(errno));
-		} else
+		} else if (strcmp(argv[i], "--access-log") == 0 && i + 1 < argc)
+			access_fifo = argv[++i];
+		else if (strcmp(argv[i], "--answers") == 0 && i + 1 < argc)
+			answers_path = argv[++i];
+		else if (strcmp(argv[i], "--print-access") == 0)
+			print_access = 1;
+		else
 			usage();
 	}
 	for (i++; i < argc; i++) {
@@ -182,7 +200,7 @@ start_guardian(void)
 	pgid = g;
 }
 
-/* In the child: one group, default signals, stderr to the pipe, stdin from /dev/null. */
+/* In the child: one group, default signals, stdout and stderr to the pipe, stdin from /dev/null. */
 static void
 exec_part(const struct part *p, int out)
 {
@@ -200,6 +218,7 @@ exec_part(const struct part *p, int out)
 		dup2(fd, STDIN_FILENO);
 		close(fd);
 	}
+	dup2(out, STDOUT_FILENO);
 	dup2(out, STDERR_FILENO);
 	execvp(p->argv[0], p->argv);
 	fprintf(stderr, "cannot run %s: %s\n", p->argv[0], strerror(errno));
@@ -325,11 +344,15 @@ begin_stop(int status)
 static void
 step(double timeout)
 {
-	struct pollfd pfd[PARTS_MAX + 1];
+	struct pollfd pfd[PARTS_MAX + 2];
 	struct signalfd_siginfo si;
-	int n = 0, idx[PARTS_MAX];
+	int n = 0, idx[PARTS_MAX + 1];
 
 	pfd[n++] = (struct pollfd){ .fd = sigfd, .events = POLLIN };
+	if (accesslog_fd() != -1) {
+		idx[n - 1] = -1;
+		pfd[n++] = (struct pollfd){ .fd = accesslog_fd(), .events = POLLIN };
+	}
 	for (int i = 0; i < nparts; i++)
 		if (parts[i].out != -1) {
 			idx[n - 1] = i;
@@ -338,7 +361,9 @@ step(double timeout)
 	if (poll(pfd, (nfds_t)n, (int)(timeout * 1000)) <= 0)
 		return;
 	for (int k = 1; k < n; k++)
-		if (pfd[k].revents != 0)
+		if (pfd[k].revents != 0 && idx[k - 1] == -1)
+			accesslog_drain();
+		else if (pfd[k].revents != 0)
 			drain(&parts[idx[k - 1]]);
 	if (pfd[0].revents == 0)
 		return;
@@ -419,6 +444,7 @@ stop_all(void)
 		step(0.02);
 	for (int i = 0; i < nparts; i++)
 		drain(&parts[i]);
+	accesslog_drain();	/* what nginx wrote as it stopped */
 }
 
 int
@@ -445,7 +471,9 @@ supervise_main(int argc, char *argv[])
 	prctl(PR_SET_CHILD_SUBREAPER, 1);
 	start_guardian();
 
-	if (start_all() == 0)
+	if (access_fifo != NULL && accesslog_open(access_fifo, answers_path, print_access) == -1)
+		begin_stop(1);
+	else if (start_all() == 0)
 		while (!stopping)
 			step(1);
 	stop_all();

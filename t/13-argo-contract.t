@@ -49,7 +49,7 @@ for my $step (grep { $_->{analysis} } @{ $canary_rollout->{steps} }) {
 	ok(!$a{window}, 'and leaves the window at the production default');
 }
 my %metric = map { $_->{name} => $_ } @{ $doc->{spec}{metrics} };
-is_deeply([sort keys %metric], [qw(cpu-usage error-ratio latency-p99 smoke)], 'four metrics: smoke, error-ratio, latency-p99, cpu-usage');
+is_deeply([sort keys %metric], [qw(cpu-usage error-ratio latency-p99 smoke worker-restarts)], 'five metrics: smoke, error-ratio, latency-p99, cpu-usage, worker-restarts');
 my $text = slurp($ENV{PP_ANALYSIS_TEMPLATE} || "$PP::ROOT/manifests/ping-pong/ping-pong-analysis-template-sidecar.yaml");
 for my $m (grep { $_->{name} ne 'smoke' } @{ $doc->{spec}{metrics} }) {
 	my $web = $m->{provider}{web};
@@ -217,6 +217,10 @@ for my $i (1 .. 3) {
 	}
 	sleep 1 if $i < 3;
 }
+for my $s (@scrapers) {
+	my ($phase, $v) = measure($s, 'worker-restarts');
+	is($phase, 'Successful', "$s: healthy canary: no worker restarted ($v)");
+}
 expect('latency-p99', 'Successful', 'healthy canary beside a healthy stable pod');
 
 # Latency: the canary's database 0.7 s away.
@@ -242,6 +246,81 @@ cpu_case(0.05, 0.9, 'Successful', 'stable pods hot, canary cool');
 cpu_case(0.9, 0.9, 'Successful', 'a busy cluster: the canary as hungry as the stable pods');
 cpu_case(0.9, 0.3, 'Failed', 'the canary 3x hungrier than the stable pods');
 cpu_case(0.15, 0.02, 'Successful', 'a quiet cluster: below the 0.1-core floor times 2');
+
+# A canary that fails in nginx rather than in the worker: what the clients
+# got is what the pod's /metrics counts (nginx's 502, 504 and 499 too,
+# launcher/accesslog.c).  Once the analysis's window holds only the fault,
+# no measurement is Successful.
+sub canary_fails {
+	my ($what) = @_;
+	my (%seen, @vals, $passed);
+	# Until the analysis's own queries say the canary is not healthy: a
+	# ratio over 5 %, a restart, or no canary series at all.
+	my $pongs = qq(sum(rate(pingpong_requests_total{route=~"/pingpong|/",rollouts_pod_template_hash="$hash"}[10s])));
+	for my $s (@scrapers) {
+		ok(defined $prom{$s}->wait_value(40, "(" . promql('error-ratio') . ") > 0.05 or (" . promql('worker-restarts') . ") >= 0.5 or absent($pongs)",
+		    sub { 1 }), "$s, $what: Prometheus's window holds the fault");
+	}
+	# A run is Successful only when every metric is; three rounds, none may be.
+	for my $i (1 .. 3) {
+		for my $s (@scrapers) {
+			my @round = map { [$_, measure($s, $_)] } 'error-ratio', 'worker-restarts';
+			$seen{$_->[1]}++ for @round;
+			push @vals, "$s: " . join(', ', map { "$_->[0] $_->[1] $_->[2]" } @round);
+			$passed++ unless grep { $_->[1] ne 'Successful' } @round;
+		}
+		sleep 2 if $i < 3;
+	}
+	ok(!$passed, "$what: no round of measurements is Successful (" . join('; ', @vals) . ')');
+	return \%seen;
+}
+sub healthy_again {
+	my ($what) = @_;
+	ok(wait_until(20, sub { @{ $pp->worker_pids } == 2 && $pp->get('/health')->{status} == 200 }), "$what: serving again");
+	for my $s (@scrapers) {
+		ok(defined $prom{$s}->wait_value(60, promql('error-ratio'), sub { $_[0] <= 0.05 }), "$s, $what: Prometheus sees the canary healthy again")
+		    or diag explain $prom{$s}->query(promql('error-ratio'));
+	}
+}
+
+# Its workers hang while 32 clients keep arriving (each waits up to 10 s:
+# nginx answers 504 after 7 s).  The workers also answer the pod's
+# /metrics, so its scrapes fail too and the canary's series go stale: the
+# analysis gets no canary data, an Error, and after consecutiveErrorLimit
+# the run errors and the Rollout aborts (the decision, written beside
+# error-ratio in the AnalysisTemplate).
+my @hung = @{ $pp->worker_pids };
+my @crowd;
+for (1 .. 32) {
+	my $pid = fork // die;
+	if ($pid == 0) {
+		my $ua = HTTP::Tiny->new(timeout => 10, keep_alive => 0);
+		$ua->get($pp->url('/pingpong')) for 1 .. 20;
+		POSIX::_exit(0);
+	}
+	push @crowd, $pid;
+}
+kill 'STOP', @hung;
+my $hang = canary_fails('workers hung under 32 clients');
+is_deeply($hang, { Error => 12 }, 'hung: no canary series, every measurement an Error (the run errors and the Rollout aborts)');
+kill 'CONT', @hung;
+kill 'KILL', @crowd;
+waitpid($_, 0) for @crowd;
+healthy_again('after the hang');
+
+# Its workers killed once a second under 50 requests per second (the
+# traffic above): nginx answers 502 to what a dying worker held and to the
+# next request on each connection it kept to one.
+my $killer = fork // die;
+if ($killer == 0) {
+	for (1 .. 60) { kill 'KILL', @{ $pp->worker_pids }; sleep 1 }
+	POSIX::_exit(0);
+}
+my $crash = canary_fails('workers killed once a second');
+ok($crash->{Failed}, 'killed: worker-restarts Fails');
+kill 'KILL', $killer;
+waitpid($killer, 0);
+healthy_again('after the crashes');
 
 # The canary's database unreachable: its pongs are 503s.
 $pp->pg_stop('immediate');

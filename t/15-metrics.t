@@ -24,7 +24,7 @@ ok(@$bad >= 2, 'the parser rejects a missing TYPE and unquoted labels: ' . scala
 my ($m0, $r) = scrape($pp);
 is($r->{headers}{'content-type'}, 'text/plain; version=0.0.4; charset=utf-8', 'text/plain; version=0.0.4');
 for my $name (qw(pingpong_requests_total pingpong_request_duration_seconds pingpong_db_reconnects_total pingpong_db_errors_total
-    pingpong_db_up pingpong_committed_pongs pingpong_guard_tripped pingpong_increment_batch_size pingpong_workers pingpong_build_info process_start_time_seconds)) {
+    pingpong_db_up pingpong_committed_pongs pingpong_guard_tripped pingpong_increment_batch_size pingpong_workers pingpong_worker_restarts_total pingpong_build_info process_start_time_seconds)) {
 	like($r->{content}, qr/^# TYPE $name /m, "$name is exposed");
 }
 my $ok = 'pingpong_requests_total{route="/pingpong",code="200"}';
@@ -39,6 +39,11 @@ my $n0 = $m0->{$ok};
 $pp->get('/pingpong') for 1 .. 7;
 $pp->request('POST', '/pingpong');
 $pp->get('/metrics') for 1 .. 3;
+# The answers are counted from nginx's access records, which nginx writes
+# within a second (buffer=4k flush=1s) and the launcher counts as it reads.
+ok(wait_until(5, sub { my ($m) = PromText::parse($pp->get('/metrics')->{content});
+    ($m->{'pingpong_requests_total{route="/pingpong",code="405"}'} // 0) == 1 && $m->{$ok} - $n0 == 7 }),
+    'the answers reach /metrics within nginx\'s flush');
 my ($m1) = scrape($pp);
 is($m1->{$ok} - $n0, 7, '7 pongs add 7 to the 200 counter');
 is($m1->{'pingpong_requests_total{route="/pingpong",code="405"}'}, 1, 'a refused method adds 1 to 405');
@@ -53,6 +58,8 @@ ok(abs($m1->{process_start_time_seconds} - time) < 120, 'start time is recent');
 # An outage: 503s and a reconnect.
 $pp->pg_stop('immediate');
 is($pp->get('/pingpong')->{status}, 503, 'outage: 503');
+ok(wait_until(5, sub { (PromText::parse($pp->get('/metrics')->{content}))[0]{'pingpong_requests_total{route="/pingpong",code="503"}'} >= 1 }),
+    'the 503 is counted');
 $pp->pg_start;
 ok(wait_until(5, sub { $pp->get('/pingpong')->{status} == 200 }), 'and back');
 # The worker that saw the outage counts its reconnect when it next gets a
@@ -67,6 +74,11 @@ ok($m2->{'pingpong_db_errors_total{kind="query"}'} + $m2->{'pingpong_db_errors_t
 kill 'KILL', $pp->worker_pids->[0];
 ok(wait_until(5, sub { @{ $pp->worker_pids } == 2 }), 'a killed worker is replaced');
 my ($m3) = scrape($pp);
+is($m2->{pingpong_worker_restarts_total}, 0, 'no restart before the kill');
+# The replacement counts itself once it maps the segment (early in its start).
+my $restarts;
+ok(wait_until(5, sub { $restarts = (PromText::parse($pp->get('/metrics')->{content}))[0]{pingpong_worker_restarts_total}; $restarts == 1 }),
+    'the replacement counts one restart') or diag "restarts: $restarts";
 ok($m3->{$ok} >= $m2->{$ok}, 'the 200 counter did not reset');
 ok($m3->{'pingpong_db_reconnects_total'} >= $m2->{'pingpong_db_reconnects_total'}, 'nor the reconnects');
 ok(wait_until(3, sub { my ($m) = PromText::parse(HTTP::Tiny->new->get($pp->url('/metrics'))->{content}); $m->{pingpong_workers} == 2 }), 'workers gauge back at 2');

@@ -68,4 +68,17 @@ sub exercise {
 	$pp->teardown;
 }
 
+# libpq's notices (the server's DEBUG to WARNING messages) are lines of
+# the log format from the worker, never raw text on its stderr.
+{
+	my $pp = PP->new(role => 'app', env => { PGOPTIONS => '-c client_min_messages=debug5' });
+	$pp->get('/pingpong') for 1 .. 2;
+	$pp->stop;
+	my @lines = grep { /\S/ } split /\n/, $pp->log;
+	ok((grep { /^$stamp INFO worker\[\d+\] request_id=- database: DEBUG: / } @lines), 'a notice is a line of the worker, in the log format');
+	my @raw = grep { /DEBUG:/ && !/ worker\[\d+\] request_id=- database: DEBUG: / } @lines;
+	is(scalar @raw, 0, 'and none is relayed raw') or diag join "\n", @raw[0 .. 4];
+	$pp->teardown;
+}
+
 done_testing;

@@ -13,9 +13,10 @@ my ($n, $other) = PP->pongs(@res);
 is($other, 0, '200 pongs, each on a connection of its own (either nginx worker may take it)');
 $pp->stop;
 
+my $port = $pp->app_port;
 my @lines = grep { m{"GET /pingpong HTTP/1\.1"} } split /\n/, $pp->log;
 is(scalar @lines, scalar @res, 'after a stop, one access line per request: nothing held in a buffer was lost');
-my @whole = grep { /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z INFO nginx\[\d+\] request_id=[0-9a-f]{32} 127\.0\.0\.1 "GET \/pingpong HTTP\/1\.1" 200 \d+ [\d.]+$/ } @lines;
+my @whole = grep { /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z INFO nginx\[\d+\] request_id=[0-9a-f]{32} 127\.0\.0\.1 "GET \/pingpong HTTP\/1\.1" 200 \d+ [\d.]+ port=\Q$port\E$/ } @lines;
 is(scalar @whole, scalar @lines, 'and every line is whole');
 
 $pp->teardown;

@@ -149,6 +149,7 @@ sub new {
 		pg_port	=> $o{pg_tcp} ? free_port() : 5432,	# pg_tcp: also on 127.0.0.1
 		pg_tcp	=> $o{pg_tcp},
 		psql_via => $o{psql},
+		stdout	=> $o{stdout},
 	}, $class;
 	push @LIVE, $self;
 	$self->pg_start if $self->{db};
@@ -252,7 +253,8 @@ sub start {
 		@ENV{keys %env} = values %env;
 		delete $ENV{$_} for grep { !defined $env{$_} } keys %env;
 		open STDIN, '<', '/dev/null';
-		open STDOUT, '>>', $log;
+		# stdout => '>' opens it as a shell's > does (no O_APPEND, t/65).
+		open STDOUT, $self->{stdout} // '>>', $log;
 		open STDERR, '>&', \*STDOUT;
 		exec "$ROOT/bin/pingpong", $self->{role} or die "exec: $!";
 	}
