@@ -262,8 +262,14 @@ sub start {
 	return $pid if $o{nowait};
 	my $probe = $self->{role} eq 'authproxy' ? $self->auth_url('/health/live')
 	    : $self->{role} eq 'log-output' ? $self->log_url('/health') : $self->url('/health');
+	# The answer counts once this stack's nginx wrote its pid file, which
+	# it does only after binding every port: before that, another stack
+	# holding one of our ports would answer the probe for us.
+	my $rt = $env{PING_PONG_RUNTIME_DIR};
+	my $pidfile = !defined $rt ? undef : ($rt =~ m{^/} ? $rt : "$self->{dir}/$rt") . '/nginx.pid';
 	my $up;
-	wait_until(20, sub { ($up = $http->get($probe)->{status} == 200) || waitpid($pid, WNOHANG) == $pid });
+	wait_until(20, sub { ($up = (!defined $pidfile || -s $pidfile) && $http->get($probe)->{status} == 200)
+	    || waitpid($pid, WNOHANG) == $pid });
 	# free_port's port can be taken before nginx binds it (by another
 	# test's stack, or as a client's source port): new ports, another try.
 	if (!$up && !kill(0, $pid) && substr($self->log, $from) =~ /Address already in use/ && ($o{tries} // 0) < 3) {
