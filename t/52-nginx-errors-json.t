@@ -12,7 +12,7 @@ use warnings;
 use lib 't/lib';
 use Test::More;
 use JSON::PP;
-use Time::HiRes qw(sleep);
+use Time::HiRes qw(sleep time);
 use PP qw(wait_until);
 use Faults;
 
@@ -35,6 +35,9 @@ sub is_json_error {
 	like($j->{error} // '', $says, "$what: says $says") if $says;
 	unlike($r->{raw}, qr/<html/i, "$what: no HTML");
 }
+
+# The state letter of each of a process's threads (T: stopped).
+sub threads_state { map { (PP::slurp($_) =~ /\) (\S)/)[0] // 'gone' } glob "/proc/$_[0]/task/*/stat" }
 
 # Answering again, every process respawned (so a test freezes them all).
 sub serving {
@@ -101,9 +104,16 @@ for my $part (sort keys %port) {
 	my @p = @{ $pids{$part}->() };
 	ok(@p, "$part: running (@p)");
 	kill 'STOP', @p;
+	# The request goes once every thread of theirs is stopped, not when kill returns.
+	ok(wait_until(10, sub { !grep { $_ ne 'T' } map { threads_state($_) } @p }), "$part: stopped");
+	my $t0 = time;
 	my $r = PP::raw_http($port{$part}, "GET /health HTTP/1.1\r\n$end", 30);
+	my $took = time - $t0;
+	my $states = join " ", map { "$_:" . join("", threads_state($_)) } @p;
 	kill 'CONT', @p;
 	is_json_error("$part: frozen", 504, $r, qr/^\Q$part\E timed out$/);
+	diag sprintf("$part was @p ($states after the answer, %.2f s), now", $took) . " @{ $pids{$part}->() }\n" . $pp->log
+	    if $r->{status} != 504;
 	ok(serving($part), "$part: serving again");
 }
 
