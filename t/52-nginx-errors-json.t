@@ -117,15 +117,30 @@ for my $part (sort keys %port) {
 	ok(serving($part), "$part: serving again");
 }
 
+# Bytes and connections the frozen database has not read yet, on its socket.
+sub pg_unread {
+	my $path = $pp->pgdir . '/.s.PGSQL.' . $pp->pg_port;
+	my $n = 0;
+	for (split /\n/, qx{ss -xan}) {
+		my @f = split;
+		$n += $f[2] if @f >= 5 && $f[4] eq $path;
+	}
+	return $n;
+}
+
 # Killed holding the request: the database frozen, a worker holds /pings
 # for 4 s, and log-output holds / while it asks ping-pong (2 s at most).
+# The kill comes once the request's statement (or connection) reached the
+# database, 1 s at most after it was sent; the pids are taken before.
 my @pg = Faults::pg_pids($pp);
 kill 'STOP', @pg;
 for my $part (sort keys %port) {
 	my $path = $part eq 'worker' ? '/pings' : '/';
+	my @p = @{ $pids{$part}->() };
+	my $before = pg_unread();
 	my $r = PP::raw_http($port{$part}, "GET $path HTTP/1.1\r\n$end", 30, sub {
-		sleep 1;
-		kill 'KILL', @{ $pids{$part}->() };
+		wait_until(1, sub { pg_unread() > $before });
+		kill 'KILL', @p;
 	});
 	is_json_error("$part: killed holding the request", 502, $r, qr/^\Q$part\E unavailable$/);
 }
