@@ -534,6 +534,25 @@ prepared_lost(const char *state)
 }
 
 /*
+ * A right on the table revoked under a connected worker (SQLSTATE 42501):
+ * the server's bare "permission denied for table ping_counter" names
+ * neither the role nor the right, so the connect-time schema check runs
+ * at once on a new connection and its one clear line becomes the reason
+ * (README: Who owns the table).  The same line as a worker starting
+ * without the right says: logged once, not twice in other words.
+ */
+static void
+rights_lost(char *why, size_t whylen)
+{
+	char again[256];
+
+	drop();
+	last_failed_ms = -1000000;	/* the gate open: the check runs now */
+	if (ensure(again, sizeof(again)) != DB_OK)
+		snprintf(why, whylen, "%s", again);
+}
+
+/*
  * Sends one single-row query and reads its one bigint, within the
  * statement timeout (then a cancel's answer) so that a frozen server
  * cannot hold the caller.  A cancelled statement keeps the connection.
@@ -565,6 +584,8 @@ query_bigint(const struct stmt *s, int nparams, const char *const *params,
 		}
 		o = await(deadline, "query", &res, state, why, whylen);
 	} while (o == FAILED && prepared_lost(state));
+	if (o == FAILED && strcmp(state, "42501") == 0)
+		rights_lost(why, whylen);
 	if (o != DONE)
 		goto out;
 	if (res == NULL || PQntuples(res) != 1 || PQgetisnull(res, 0, 0)) {

@@ -28,7 +28,19 @@ BEGIN
                        AND attname = 'updated_at' AND NOT attisdropped) THEN
             missing := missing || 'its column updated_at'::text;
         END IF;
-        IF NOT EXISTS (SELECT 1 FROM ping_counter) THEN
+        -- Serving needs SELECT and UPDATE: without them each statement
+        -- would fail with the server's bare "permission denied"; said
+        -- here, in the one line the worker logs (README: Who owns the table).
+        IF cardinality(missing) = 0 AND NOT (has_table_privilege('ping_counter', 'SELECT')
+                                              AND has_table_privilege('ping_counter', 'UPDATE')) THEN
+            RAISE EXCEPTION 'ping_counter is not ready: role % lacks % on table ping_counter; '
+                'grant it as the table''s owner (README: Who owns the table)',
+                current_user, array_to_string(array_remove(ARRAY[
+                    CASE WHEN NOT has_table_privilege('ping_counter', 'SELECT') THEN 'SELECT' END,
+                    CASE WHEN NOT has_table_privilege('ping_counter', 'UPDATE') THEN 'UPDATE' END], NULL), ' and ')
+                USING ERRCODE = 'insufficient_privilege';
+        END IF;
+        IF has_table_privilege('ping_counter', 'SELECT') AND NOT EXISTS (SELECT 1 FROM ping_counter) THEN
             missing := missing || 'its counter row'::text;
         END IF;
     END IF;

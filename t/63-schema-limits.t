@@ -86,8 +86,11 @@ sub widen {
 	my $as_owner = sub {
 		$pp->psql("SET ROLE pingpong_owner; $_[0]");
 	};
-	my $bootstrap = slurp("$PP::ROOT/sql/schema.sql") . q{
-	    GRANT SELECT, INSERT, UPDATE ON ping_counter TO pingpong;};
+	# One transaction, as the manifests' init SQL: a worker never sees
+	# the table before its GRANT.
+	(my $bootstrap = slurp("$PP::ROOT/sql/schema.sql")) =~
+	    s/^COMMIT;$/GRANT SELECT, INSERT, UPDATE ON ping_counter TO pingpong;\nCOMMIT;/m
+	    or die 'sql/schema.sql ends its transaction otherwise';
 
 	# Nothing there: not ready, one line naming what is missing and the right.
 	$pp->start;
@@ -106,6 +109,23 @@ sub widen {
 	is($pp->psql(q{SELECT tableowner FROM pg_tables WHERE tablename = 'ping_counter'}), 'pingpong_owner',
 	    'the table is the owner\'s');
 	unlike($pp->log, qr/(ERROR|WARNING) worker(?!.*not ready)/, 'nothing else went wrong');
+
+	# A right revoked under the running worker: one clear line naming the
+	# role and the right, 503 and not ready; granted back, it serves.
+	for my $right (qw(UPDATE SELECT)) {
+		my $from = length $pp->log;
+		$as_owner->("REVOKE $right ON ping_counter FROM pingpong");
+		my @st = map { sleep 0.2; $pp->get('/pingpong')->{status} } 1 .. 5;
+		is_deeply(\@st, [(503) x 5], "$right revoked: 503");
+		is($pp->get('/health/ready')->{status}, 503, 'and not ready');
+		my @lines = grep { /WARNING worker/ } split /\n/, substr($pp->log, $from);
+		is(scalar @lines, 1, 'said once') or diag(substr($pp->log, $from));
+		like($lines[0] // '', qr/ping_counter is not ready: role pingpong lacks $right on table ping_counter; grant it as the table's owner/,
+		    'naming the role and the right it lacks');
+		$as_owner->("GRANT $right ON ping_counter TO pingpong");
+		ok(wait_until(10, sub { $pp->get('/health/ready')->{status} == 200 }), 'ready once granted back, no restart');
+		like($pp->get('/pingpong')->{content}, qr/^pong \d+\n\z/, 'and counts');
+	}
 	$pp->stop;
 
 	# A column of the original missing (a table made before they were added).
@@ -121,7 +141,7 @@ sub widen {
 	    'naming the column and the owner\'s right');
 	$as_owner->($bootstrap);
 	ok(wait_until(10, sub { $pp->get('/health/ready')->{status} == 200 }), 'ready once the owner added it');
-	is($pp->get('/pingpong')->{content}, "pong 1\n", 'and the count goes on');
+	like($pp->get('/pingpong')->{content}, qr/^pong \d+\n\z/, 'and the count goes on');
 
 	# The widening needs the owner's credentials: the application role is refused, clearly.
 	$as_owner->('ALTER TABLE ping_counter ALTER COLUMN counter_value TYPE integer');
