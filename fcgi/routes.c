@@ -87,20 +87,38 @@ json(struct response *res, int status, const char *fmt, ...)
 /*
  * Database failures are logged once per outage and reason: a worker retries
  * every 500 ms while the database is down, and the same line each time
- * would drown the log. The recovery is logged once too.
+ * would drown the log. The recovery is logged once too.  The reasons said
+ * in this outage are all kept (the last SAID_MAX): two reasons that take
+ * turns (a timeout between two 22003s under load, a right revoked and
+ * granted back in turn) are each said once, not once per turn.  "Once" is
+ * per worker process: each holds its own connection and says what it met.
  */
+#define SAID_MAX	8
 static pthread_mutex_t	 report_lock = PTHREAD_MUTEX_INITIALIZER;
-static char		 last_why[256];	/* report_lock */
+static char		 said[SAID_MAX][256];	/* report_lock: this outage's reasons */
+static unsigned		 nsaid;		/* report_lock: how many said, all told */
 static int		 failing;	/* report_lock to write; read atomically without it */
 static unsigned long	 repeats;	/* report_lock */
+
+/* 1 when why was said in this outage already (report_lock held). */
+static int
+said_already(const char *why)
+{
+	unsigned i;
+
+	for (i = 0; i < nsaid && i < SAID_MAX; i++)
+		if (strncmp(said[i], why, sizeof(said[i]) - 1) == 0)
+			return 1;
+	return 0;
+}
 
 static void
 db_failed(const char *reqid, const char *why)
 {
 	pthread_mutex_lock(&report_lock);
-	if (strcmp(why, last_why) != 0) {
+	if (!said_already(why)) {
 		log_warning(reqid, "database: %s", why);
-		snprintf(last_why, sizeof(last_why), "%s", why);
+		snprintf(said[nsaid++ % SAID_MAX], sizeof(said[0]), "%s", why);
 	} else {
 		repeats++;
 		log_debug(reqid, "database: %s (again)", why);
@@ -121,7 +139,7 @@ db_ok(void)
 		    "not logged)", repeats);
 		failing = 0;
 		repeats = 0;
-		last_why[0] = '\0';
+		nsaid = 0;
 	}
 	pthread_mutex_unlock(&report_lock);
 }

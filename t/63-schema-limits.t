@@ -126,6 +126,25 @@ sub widen {
 		ok(wait_until(10, sub { $pp->get('/health/ready')->{status} == 200 }), 'ready once granted back, no restart');
 		like($pp->get('/pingpong')->{content}, qr/^pong \d+\n\z/, 'and counts');
 	}
+	# Two reasons taking turns in one outage: each said once, not once a turn.
+	{
+		my $from = length $pp->log;
+		my $lines = sub { [grep { /WARNING worker/ } split /\n/, substr($pp->log, $from)] };
+		my $turn = sub {
+			my ($sql, $re) = @_;
+			$as_owner->($sql);
+			return wait_until(10, sub { $pp->get('/pingpong'); grep { /$re/ } @{ $lines->() } });
+		};
+		ok($turn->('REVOKE UPDATE ON ping_counter FROM pingpong', qr/lacks UPDATE on/), 'UPDATE revoked: said');
+		ok($turn->('REVOKE SELECT ON ping_counter FROM pingpong', qr/lacks SELECT and UPDATE on/), 'SELECT too: said');
+		$as_owner->('GRANT SELECT ON ping_counter TO pingpong');
+		my @st = map { sleep 0.2; $pp->get('/pingpong')->{status} } 1 .. 5;
+		is_deeply(\@st, [(503) x 5], 'SELECT granted back, UPDATE still missing: 503');
+		is(scalar @{ $lines->() }, 2, 'the first reason, back in the same outage, is not said again')
+		    or diag(substr($pp->log, $from));
+		$as_owner->('GRANT UPDATE ON ping_counter TO pingpong');
+		ok(wait_until(10, sub { $pp->get('/health/ready')->{status} == 200 }), 'ready once both are back');
+	}
 	$pp->stop;
 
 	# A column of the original missing (a table made before they were added).
