@@ -9,6 +9,7 @@
 #include <string.h>
 #include <sys/file.h>
 #include <sys/stat.h>
+#include <sys/un.h>
 #include <unistd.h>
 
 #include "config.h"
@@ -125,6 +126,29 @@ refuse_path(const char *value, const char *path)
 	return 2;
 }
 
+/*
+ * The longest socket path the stack binds under the directory: the token
+ * helper's log socket (authproxy/upstream.c).  A socket's path must fit
+ * sun_path (108 bytes with its NUL on Linux), or spawn-fcgi fails late
+ * with "path ... too long" after the directory was made: refused first.
+ */
+#define LONGEST_SOCKET	"/state/auth-log.sock"
+
+/* 1 (after one line) when a socket under path would not fit sun_path. */
+static int
+too_long(const char *value, const char *path)
+{
+	size_t room = sizeof(((struct sockaddr_un *)0)->sun_path);
+
+	if (strlen(path) + strlen(LONGEST_SOCKET) < room)
+		return 0;
+	log_error(NULL, "%s=%s is too long: its sockets' paths (%s%s, %zu bytes) must fit a "
+	    "Unix socket address (%zu bytes with the NUL): nothing was made; give a path of "
+	    "at most %zu bytes", setting, value, path, LONGEST_SOCKET,
+	    strlen(path) + strlen(LONGEST_SOCKET), room, room - 1 - strlen(LONGEST_SOCKET));
+	return 1;
+}
+
 /* The directory named by value, made if missing; 0, or an exit status after one line. */
 static int
 take_dir(struct rundir *rd, const char *value, uid_t stack_uid, gid_t stack_gid)
@@ -143,6 +167,8 @@ take_dir(struct rundir *rd, const char *value, uid_t stack_uid, gid_t stack_gid)
 	rd->created = 0;
 	if (!config_nginx_safe(abs))
 		return refuse_path(value, abs);
+	if (too_long(value, abs))
+		return 2;
 	if (stat(abs, &st) == -1 && errno == ENOENT) {
 		if (make_parents(abs) == -1) {
 			log_error(NULL, "%s=%s: cannot make it: %s", setting, value, strerror(errno));
@@ -159,10 +185,10 @@ take_dir(struct rundir *rd, const char *value, uid_t stack_uid, gid_t stack_gid)
 		log_error(NULL, "%s=%s: %s", setting, value, strerror(errno));
 		return 1;
 	}
-	if (!config_nginx_safe(rd->path)) {	/* through a link */
+	if (!config_nginx_safe(rd->path) || too_long(value, rd->path)) {	/* through a link */
 		if (rd->created)
 			rmdir(rd->path);
-		return refuse_path(value, rd->path);
+		return config_nginx_safe(rd->path) ? 2 : refuse_path(value, rd->path);
 	}
 	if (!S_ISDIR(st.st_mode)) {
 		log_error(NULL, "%s=%s is not a directory: give the stack a new path or a directory of its own", setting, value);

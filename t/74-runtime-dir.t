@@ -6,8 +6,8 @@
 # removed at stop; an empty one is used and left as found; a crashed
 # stack's leftovers are removed only when they are the stack's own; the
 # default ./var/run works in a checkout whose ./var holds make run's database;
-# a path nginx's config cannot hold, spelled relative or through a link, is
-# refused before anything is made.
+# a path nginx's config cannot hold, or too long for a socket under it,
+# spelled relative or through a link, is refused before anything is made.
 use strict;
 use warnings;
 use lib 't/lib';
@@ -180,6 +180,32 @@ for my $name ('with space', 'semi;colon') {
 	like((split /\n/, $log)[-1], qr{PING_PONG_RUNTIME_DIR=\Q$through\E is \Q$cwd\E/run, which nginx's config cannot hold}, 'naming both');
 	ok(!-e "$cwd/run", 'nothing left');
 	unlink $pp->dir . '/link';
+}
+
+# A path too long for its sockets (sun_path: 108 bytes with the NUL; the
+# longest is state/auth-log.sock): refused before anything is made, one
+# line naming the setting and the limit (spawn-fcgi said "path ... too
+# long" after the directory was made); through a short link too.
+{
+	my $base = $pp->dir . '/deep';
+	my $long = $base . '/' . ('d' x (108 - length("$base/") - length('/state/auth-log.sock')));
+	is(length("$long/state/auth-log.sock"), 108, 'a socket path one byte too long for sun_path');
+	my $from = length $pp->log;
+	my ($rc, $log) = refused_on($pp, $long);
+	is($rc, 2, 'a runtime directory too long for its sockets: exit 2');
+	my @l = grep { /ERROR/ } split /\n/, substr($log, $from);
+	is(scalar @l, 1, 'one line') or diag $log;
+	like($l[0] // '', qr{PING_PONG_RUNTIME_DIR=\Q$long\E is too long: .*must fit a Unix socket address \(108 bytes with the NUL\): nothing was made; give a path of at most 87 bytes},
+	    'naming the setting and the limit');
+	ok(!-e $base, 'nothing made');
+	mkdir $base;
+	mkdir $long or die "$long: $!";
+	symlink $long, $pp->dir . '/short' or die;
+	($rc, $log) = refused_on($pp, $pp->dir . '/short/run');
+	is($rc, 2, 'a short path through a link to a long one: exit 2');
+	like((split /\n/, $log)[-1], qr{PING_PONG_RUNTIME_DIR=\Q${\ $pp->dir}\E/short/run is too long: its sockets' paths \(\Q$long\E/run/state/auth-log.sock, 112 bytes\)}, 'naming both');
+	ok(!-e "$long/run", 'nothing left');
+	unlink $pp->dir . '/short';
 }
 
 $pp->teardown;
