@@ -68,6 +68,7 @@ static struct stmt	 increment = { .sql = sql_increment }, reader = { .sql = sql_
 /* The connection's one invariant: db.h. */
 static pthread_mutex_t db_lock = PTHREAD_MUTEX_INITIALIZER;
 static PGconn	*conn;			/* db_lock */
+static int	 serving = 1;	/* set once by db_init: connections apply the schema, prepare statements */
 static int64_t	 last_failed_ms = -1000000;	/* db_lock: when a connect last failed (the gate) */
 static unsigned long connects;		/* atomic: read by any thread */
 static int	 lost;		/* db_lock: a connection failed or was lost since the last one */
@@ -111,10 +112,11 @@ stmt_name(struct stmt *s, const char *prefix)
 }
 
 void
-db_init(void)
+db_init(int serve)
 {
 	int n = 0;
 
+	serving = serve;
 	named = config_int(S_DB_PREPARED) != 0;
 	stmt_name(&increment, "pp_increment");
 	stmt_name(&reader, "pp_read");
@@ -483,7 +485,8 @@ ensure(char *why, size_t whylen)
 		goto fail;
 	PQclear(res);
 	res = NULL;
-	if (setup(PQsendQuery(conn, sql_schema), deadline, "schema", NULL, why, whylen) == -1 ||
+	if ((serving && setup(PQsendQuery(conn, sql_schema), deadline, "schema", NULL,
+	    why, whylen) == -1) ||
 	    setup(PQsendQuery(conn, sql_durability), deadline, "schema", &res, why, whylen) == -1)
 		goto fail;
 	if (res == NULL || PQntuples(res) != 1 || PQnfields(res) != 2) {
@@ -493,7 +496,7 @@ ensure(char *why, size_t whylen)
 	say_connected(res);
 	PQclear(res);
 	res = NULL;
-	if (__atomic_load_n(&named, __ATOMIC_RELAXED) &&
+	if (serving && __atomic_load_n(&named, __ATOMIC_RELAXED) &&
 	    (setup(PQsendPrepare(conn, increment.name, increment.sql, 0, NULL), deadline,
 	    "prepare", NULL, why, whylen) == -1 ||
 	    setup(PQsendPrepare(conn, reader.name, reader.sql, 0, NULL), deadline,

@@ -12,8 +12,13 @@ enum db_status {
 	DB_WENT_BACK,	/* the counter went back: refused by the guard (guard.h), which said so */
 };
 
-/* Builds the connection parameters from the settings; call once at start. */
-void	db_init(void);
+/*
+ * Builds the connection parameters from the settings; call once at start.
+ * serve: 1 for the worker (each connection applies sql/schema.sql and
+ * prepares the statements), 0 for a migration step, which changes only
+ * what it names.
+ */
+void	db_init(int serve);
 
 /* Milliseconds on the clock the deadlines below use (CLOCK_MONOTONIC). */
 int64_t	db_now_ms(void);

@@ -34,7 +34,7 @@ main(int argc, char *argv[])
 	mallopt(M_ARENA_MAX, 1);
 	metrics_open();
 	guard_open();
-	db_init();
+	db_init(1);
 	counter_init();
 	sharedfile_init();
 	rc = fcgiserve_run((int)config_int(S_THREADS), NULL, routes_serve,

@@ -10,6 +10,19 @@
 BEGIN;
 SET LOCAL client_min_messages = warning;
 SET LOCAL lock_timeout = '2s';
+-- Run on its own connection, without the worker's start-up schema: on a
+-- database without the table it changes nothing and says so (a worker's
+-- start makes the table, BIGINT from the start).
+DO $$
+BEGIN
+    IF to_regclass('ping_counter') IS NULL THEN
+        RAISE EXCEPTION 'no table ping_counter in database % (schema %): nothing to widen; '
+            'a worker''s start or the bootstrap (sql/schema.sql) makes it, BIGINT from the start',
+            current_database(), current_schema()
+            USING ERRCODE = 'undefined_table';
+    END IF;
+END
+$$;
 SELECT format_type(a.atttypid, a.atttypmod)
 FROM pg_advisory_xact_lock(7047330501), pg_attribute a
 WHERE a.attrelid = 'ping_counter'::regclass AND a.attname = 'counter_value';

@@ -27,6 +27,19 @@ sub widen {
 	return ($? >> 8, $out);
 }
 
+# The widening on a database without the table: refused, naming it, and
+# nothing made (its connection used to run the start-up schema first, make
+# a BIGINT table, then say "bigint already; nothing to do").
+{
+	my $pp = PP->new(start => 0);
+	my ($rc, $out) = widen($pp);
+	is($rc, 1, 'migrate widen without the table: exit 1') or diag($out);
+	like($out, qr/migrate widen: .*no table ping_counter in database \S+ \(schema public\): nothing to widen.*nothing changed/,
+	    'naming the table it did not find');
+	is($pp->psql(q{SELECT to_regclass('ping_counter') IS NULL}), 't', 'and made nothing');
+	$pp->teardown;
+}
+
 # The original's INTEGER column near its limit.
 {
 	my $pp = PP->new(start => 0, env => { PING_PONG_WORKERS => 1 });
