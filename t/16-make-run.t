@@ -9,15 +9,11 @@ use strict;
 use warnings;
 use lib 't/lib';
 use Test::More;
-use File::Temp qw(tempdir);
 use POSIX qw(setsid :sys_wait_h);
 use HTTP::Tiny;
-use PP qw(free_port wait_until);
+use PP qw(checkout_copy free_port wait_until);
 
-my $copy = tempdir('pingpong-run-XXXXXX', TMPDIR => 1, CLEANUP => !$ENV{KEEP_TMP});
-chmod 0755, $copy;
-system("cd $PP::ROOT && git ls-files -z | xargs -0 cp --parents -t $copy") == 0 or die 'copy failed';
-system("mkdir -p $copy/$PP::BUILD && cp -r $PP::ROOT/$PP::BUILD/. $copy/$PP::BUILD/") == 0 or die 'copy of the build failed';
+my $copy = checkout_copy('run');
 my $port = free_port();
 my $ua = HTTP::Tiny->new(timeout => 10);
 

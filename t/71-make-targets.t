@@ -6,10 +6,9 @@ use strict;
 use warnings;
 use lib 't/lib';
 use Test::More;
-use File::Temp qw(tempdir);
 use POSIX qw(setsid :sys_wait_h);
 use HTTP::Tiny;
-use PP qw(free_port wait_until slurp);
+use PP qw(checkout_copy free_port wait_until slurp);
 
 # The packages make run asks tools/deps for: its recipe, as make prints it.
 my @recipe = grep { m{^tools/deps } } split /\n/, qx{make -C $PP::ROOT -n --no-print-directory run 2>/dev/null};
@@ -35,10 +34,7 @@ is_deeply(\@tests, [], 'and nothing only the tests, bench or image need');
 }
 
 # make reset under a running make run whose runtime directory is elsewhere.
-my $copy = tempdir('pingpong-reset-XXXXXX', TMPDIR => 1, CLEANUP => !$ENV{KEEP_TMP});
-chmod 0755, $copy;
-system("cd $PP::ROOT && git ls-files -z | xargs -0 cp --parents -t $copy") == 0 or die 'copy failed';
-system("mkdir -p $copy/$PP::BUILD && cp -r $PP::ROOT/$PP::BUILD/. $copy/$PP::BUILD/") == 0 or die 'copy of the build failed';
+my $copy = checkout_copy('reset');
 my $port = free_port();
 my $ua = HTTP::Tiny->new(timeout => 10);
 my $pid = fork // die;

@@ -18,7 +18,7 @@ use Time::HiRes qw(time sleep);
 use Exporter ();
 
 our @ISA = ('Exporter');
-our @EXPORT_OK = qw(free_port wait_until slurp user_dir);
+our @EXPORT_OK = qw(free_port wait_until slurp user_dir checkout_copy);
 
 our $ROOT = abs_path(dirname(__FILE__) . '/../..');
 our $MULT = $ENV{PP_TIMEOUT_MULT} || 1;
@@ -92,6 +92,18 @@ sub k8s_validate_deps {
 	my ($tools) = @_;
 	return system("cd $tools && flock package.json sh -c "
 	    . "'npm ls --depth=0 >/dev/null 2>&1 || npm ci --no-audit --no-fund --loglevel=error' >/dev/null") == 0;
+}
+
+# A copy of the checkout (its tracked files) with the build in it, in a new
+# directory the postgres user can enter: for tests that run make targets
+# (make run, make reset) as a user would, away from the tree under test.
+sub checkout_copy {
+	my ($name) = @_;
+	my $copy = tempdir("pingpong-$name-XXXXXX", TMPDIR => 1, CLEANUP => !$ENV{KEEP_TMP});
+	chmod 0755, $copy;
+	system("cd $ROOT && git ls-files -z | xargs -0 cp --parents -t $copy") == 0 or die 'copy failed';
+	system("mkdir -p $copy/$BUILD && cp -r $ROOT/$BUILD/. $copy/$BUILD/") == 0 or die 'copy of the build failed';
+	return $copy;
 }
 
 sub free_port {
