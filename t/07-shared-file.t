@@ -65,6 +65,10 @@ $bad_pp->{env}{PING_PONG_SHARED_VOLUME_PATH} = $bad_pp->dir . '/blocker/sub';
 $bad_pp->start;
 my @codes = map { $bad_pp->get('/pingpong')->{status} } 1 .. 5;
 is_deeply(\@codes, [(200) x 5], 'pongs succeed with an unwritable volume');
+my $user = $> == 0 ? 'www-data' : scalar getpwuid($>);
+my $uid = $> == 0 ? getpwnam('www-data') : $>;
+ok(wait_until(5, sub { $bad_pp->log =~ /shared volume \S+blocker\/sub: cannot create: Not a directory \(the stack runs as user \Q$user\E \(uid $uid\), which needs write access there\)/ }),
+    "the line names the user who needs write access ($user)") or diag $bad_pp->log;
 my @lines = grep { /shared volume/ } split /\n/, $bad_pp->log;
 is(scalar @lines, 1, 'one log line about it') or diag explain \@lines;
 like($lines[0] // '', qr/ERROR .*blocker\/sub.*Not a directory/, 'naming the path and the cause');

@@ -43,6 +43,17 @@ sub refused_on {
 	return ($done ? $rc : undef, $pp->log);
 }
 
+# A start on $dir refused (exit 2) and $dir left exactly as it was; returns
+# the log for the caller's check of the line.
+sub refused_unchanged {
+	my ($pp, $dir, $what, $unchanged) = @_;
+	my $before = snapshot($dir);
+	my ($rc, $log) = refused_on($pp, $dir);
+	is($rc, 2, "$what: exit 2");
+	is(snapshot($dir), $before, $unchanged);
+	return $log;
+}
+
 my $pp = PP->new(role => 'app', start => 0);
 
 # A shared system directory: sticky, world-writable, another user's files.
@@ -71,21 +82,15 @@ mkdir "$full/state";
 open $f, '>', "$full/nginx.conf" or die;
 print $f "# someone else's\n";
 close $f;
-$before = snapshot($full);
-($rc, $log) = refused_on($pp, $full);
-is($rc, 2, 'a directory that is not empty and not marked: exit 2');
+$log = refused_unchanged($pp, $full, 'a directory that is not empty and not marked', 'left exactly as it was');
 like((split /\n/, $log)[-1], qr/PING_PONG_RUNTIME_DIR=\Q$full\E is not empty and not a pingpong runtime directory .*nothing was changed in it/,
     'naming the setting');
-is(snapshot($full), $before, 'left exactly as it was');
 
 # An empty world-writable one (as /tmp could be): refused too, unchanged.
 my $open = $pp->dir . '/open';
 mkdir $open;
 chmod 01777, $open;
-$before = snapshot($open);
-($rc, $log) = refused_on($pp, $open);
-is($rc, 2, 'an empty directory others can write: exit 2 (as root)');
-is(snapshot($open), $before, 'unchanged: no chmod');
+refused_unchanged($pp, $open, 'an empty directory others can write (as root)', 'unchanged: no chmod');
 
 # A new path: made, marked, used, and removed at stop.
 my $new = $pp->dir . '/new/run';
@@ -103,12 +108,9 @@ ok(-d $pp->dir . '/new', 'its parent stays');
 my $empty = $pp->dir . '/empty';
 mkdir $empty;
 chmod 0750, $empty;
-$before = snapshot($empty);
-($rc, $log) = refused_on($pp, $empty);
-is($rc, 2, 'an empty directory the stack\'s user cannot enter: exit 2');
+$log = refused_unchanged($pp, $empty, 'an empty directory the stack\'s user cannot enter', 'unchanged');
 like((split /\n/, $log)[-1], qr/PING_PONG_RUNTIME_DIR=\Q$empty\E cannot be entered by the stack's user \(uid \d+; mode 0750\): nothing was changed in it/,
     'naming the setting');
-is(snapshot($empty), $before, 'unchanged');
 chmod 0755, $empty;
 $pp->{env}{PING_PONG_RUNTIME_DIR} = $empty;
 $pp->start;
@@ -133,11 +135,8 @@ kill 'KILL', $pp->{pid};
 waitpid(delete $pp->{pid}, 0);
 wait_until(5, sub { !grep { /\Q$empty\E/ } map { slurp("$_/cmdline") } glob '/proc/[0-9]*' });
 chown $other, $ogid, "$empty/healthcheck";
-$before = snapshot($empty);
-($rc, $log) = refused_on($pp, $empty);
-is($rc, 2, 'a leftover owned by another user: exit 2');
+$log = refused_unchanged($pp, $empty, 'a leftover owned by another user', 'nothing removed');
 like((split /\n/, $log)[-1], qr/runtime directory \Q$empty\E holds healthcheck, owned by uid $other: not this stack's, so nothing was removed/, 'naming it');
-is(snapshot($empty), $before, 'nothing removed');
 
 # The default, ./var/run, in a checkout whose ./var holds make run's database.
 mkdir $pp->dir . '/var';
