@@ -8,6 +8,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "clock.h"
 #include "log.h"
 
 static const char *const level_names[PP_LOG_LEVEL__MAX] = {
@@ -120,19 +121,11 @@ size_t
 log_format(char *line, const struct log_line *l)
 {
 	const size_t cap = PP_LOG_LINE_MAX;
-	char stamp[40];
-	struct timespec ts;
-	struct tm tm;
+	char stamp[PP_CLOCK_STAMP_MAX];
 	size_t n;
 	int has_id = l->reqid != NULL && *l->reqid != '\0';
 
-	if (l->when != NULL)
-		ts = *l->when;
-	else
-		clock_gettime(CLOCK_REALTIME, &ts);
-	gmtime_r(&ts.tv_sec, &tm);
-	n = strftime(stamp, sizeof(stamp), "%Y-%m-%dT%H:%M:%S", &tm);
-	snprintf(stamp + n, sizeof(stamp) - n, ".%03ldZ", ts.tv_nsec / 1000000);
+	clock_stamp(stamp, sizeof(stamp), l->when);
 	if (log_fmt == PP_LOG_TEXT) {
 		n = (size_t)snprintf(line, cap, "%s %s ", stamp, level_names[l->level]);
 		n = escape(line, 200, n, l->component, 0);
@@ -221,4 +214,57 @@ log_fatal(const char *func, const char *fmt, ...)
 	va_end(ap);
 	log_msg(PP_LOG_CRITICAL, NULL, "%s: %s", func, msg);
 	exit(1);
+}
+
+/* 1 when why was said in o's outage already (o->lock held). */
+static int
+outage_said(const struct log_outage *o, const char *why)
+{
+	unsigned i;
+
+	for (i = 0; i < o->nsaid && i < PP_OUTAGE_REASONS; i++)
+		if (strncmp(o->said[i], why, PP_OUTAGE_REASON_MAX - 1) == 0)
+			return 1;
+	return 0;
+}
+
+int
+log_outage_fail(struct log_outage *o, const char *why)
+{
+	int fresh;
+
+	if (why == NULL)
+		why = "";
+	pthread_mutex_lock(&o->lock);
+	if ((fresh = !outage_said(o, why)))
+		snprintf(o->said[o->nsaid++ % PP_OUTAGE_REASONS], PP_OUTAGE_REASON_MAX, "%s", why);
+	else
+		o->repeats++;
+	__atomic_store_n(&o->failing, 1, __ATOMIC_RELAXED);
+	pthread_mutex_unlock(&o->lock);
+	return fresh;
+}
+
+long
+log_outage_over(struct log_outage *o)
+{
+	long repeats = -1;
+
+	if (!__atomic_load_n(&o->failing, __ATOMIC_RELAXED))
+		return -1;
+	pthread_mutex_lock(&o->lock);
+	if (o->failing) {
+		repeats = (long)o->repeats;
+		__atomic_store_n(&o->failing, 0, __ATOMIC_RELAXED);
+		o->repeats = 0;
+		o->nsaid = 0;
+	}
+	pthread_mutex_unlock(&o->lock);
+	return repeats;
+}
+
+int
+log_outage_on(struct log_outage *o)
+{
+	return __atomic_load_n(&o->failing, __ATOMIC_RELAXED);
 }

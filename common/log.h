@@ -3,6 +3,7 @@
 #define PP_LOG_H
 
 #include <limits.h>
+#include <pthread.h>
 #include <stddef.h>
 #include <time.h>
 
@@ -81,6 +82,43 @@ struct log_line {
  * ends in PP_LOG_CUT: a line is never split, and JSON stays valid.
  */
 size_t	log_format(char *line, const struct log_line *l);
+
+/*
+ * An outage, logged once.  A path that fails again and again (a database
+ * down, a volume that refuses writes, a broken epoll set) says each
+ * reason once per outage and the end of the outage once: the same line
+ * every retry would drown the log.  The caller keeps its own words:
+ *
+ *	static struct log_outage db_outage = LOG_OUTAGE_INIT;
+ *	if (log_outage_fail(&db_outage, why))
+ *		log_warning(reqid, "database: %s", why);
+ *	...
+ *	if ((repeats = log_outage_over(&db_outage)) >= 0)
+ *		log_info(NULL, "database: reachable again (%ld ...)", repeats);
+ *
+ * The reasons said in an outage are all remembered (the last
+ * PP_OUTAGE_REASONS), so two that take turns are each said once, not once
+ * per turn; a NULL reason is "the" failure of a path that has one.  An
+ * outage that never ends is a "said once" for the process's life.
+ * Thread-safe; log_outage_over costs one relaxed load while nothing fails.
+ */
+#define PP_OUTAGE_REASONS	8
+#define PP_OUTAGE_REASON_MAX	256
+struct log_outage {
+	pthread_mutex_t	 lock;
+	int		 failing;	/* written under lock, read atomically */
+	unsigned	 nsaid;		/* lock: reasons said in this outage, all told */
+	unsigned long	 repeats;	/* lock: failures not said */
+	char		 said[PP_OUTAGE_REASONS][PP_OUTAGE_REASON_MAX];	/* lock */
+};
+#define LOG_OUTAGE_INIT	{ .lock = PTHREAD_MUTEX_INITIALIZER }
+
+/* Counts a failure; 1 when why (NULL: the one reason) is new in this outage: the caller logs it. */
+int	log_outage_fail(struct log_outage *o, const char *why);
+/* Ends the outage: the failures not said (>= 0), the caller logs the recovery; -1 when none was going on. */
+long	log_outage_over(struct log_outage *o);
+/* 1 while an outage is going on. */
+int	log_outage_on(struct log_outage *o);
 
 #define log_debug(...)	 do { if (log_enabled(PP_LOG_DEBUG)) log_msg(PP_LOG_DEBUG, __VA_ARGS__); } while (0)
 #define log_info(...)	 log_msg(PP_LOG_INFO, __VA_ARGS__)
