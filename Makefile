@@ -27,7 +27,7 @@ override PP_LDFLAGS = -pthread $(SANFLAGS)
 COMMON_SRC = common/log.c common/dotenv.c common/config.c common/fcgiserve.c \
 	     common/smallfile.c common/counterfile.c common/privdrop.c common/safefile.c \
 	     common/answers.c
-WORKER_SRC = fcgi/main.c fcgi/routes.c fcgi/db.c fcgi/counter.c \
+WORKER_SRC = fcgi/main.c fcgi/routes.c fcgi/dbthread.c fcgi/db.c fcgi/dbconn.c fcgi/dbwait.c \
 	     fcgi/negotiate.c fcgi/sharedfile.c fcgi/metrics.c \
 	     fcgi/leadergate.c fcgi/dbhosts.c fcgi/resolve.c fcgi/guard.c fcgi/schema.c \
 	     fcgi/continuity.c
@@ -88,7 +88,7 @@ $(BUILD)/%.o: %.c
 $(BUILD)/sql.o: $(BUILD)/sql.c
 	$(CC) $(PP_CFLAGS) $(CFLAGS) -c -o $@ $<
 
-$(BUILD)/fcgi/db.o $(BUILD)/fcgi/schema.o: $(BUILD)/sql.c
+$(BUILD)/fcgi/db.o $(BUILD)/fcgi/dbconn.o $(BUILD)/fcgi/schema.o: $(BUILD)/sql.c
 
 $(BUILD)/pingpong-worker: $(WORKER_OBJ) $(COMMON_OBJ)
 	$(CC) $(PP_LDFLAGS) $(LDFLAGS) -o $@ $^ $(WORKER_LIBS)

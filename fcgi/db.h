@@ -1,4 +1,4 @@
-/* db.h: the worker's one PostgreSQL connection, its reconnection gate and queries. */
+/* db.h: the worker's one PostgreSQL connection, its reconnection gate and queries (dbconn.c, db.c, dbwait.c). */
 #ifndef PP_DB_H
 #define PP_DB_H
 
@@ -26,13 +26,13 @@ int64_t	db_now_ms(void);
 /*
  * A request arriving now: the latest it may be answered (connect +
  * statement timeouts).  A statement is sent for it only while a whole
- * statement timeout is left (counter.c); the deadline cuts nothing else.
+ * statement timeout is left (dbthread.c); the deadline cuts nothing else.
  */
 int64_t	db_request_deadline(int64_t arrival_ms);
 
 /*
  * The invariant: the connection has one user, the worker's database thread
- * (counter.c), which makes every call below; db.c's mutex guards the
+ * (dbthread.c), which makes every call below; db_lock (dbconn.h) guards the
  * connection and its state so that db_close (the main thread, at stop)
  * never touches it under that thread.  A connect returns within the
  * connect timeout, a statement within the statement timeout plus

@@ -8,7 +8,7 @@
 #define HOST_MAX	256	/* config.c refuses longer elements */
 #define PORT_MAX	8
 
-/* All the database thread's: db.c calls these under db_lock, one connect at a time. */
+/* All the database thread's: dbconn.c calls these under db_lock, one connect at a time. */
 static char	 host[PP_DB_HOSTS_MAX][HOST_MAX];
 static char	 port[PP_DB_HOSTS_MAX][PORT_MAX];
 static int	 nhosts, nports, first;

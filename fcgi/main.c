@@ -6,8 +6,8 @@
 #include <unistd.h>
 
 #include "config.h"
-#include "counter.h"
 #include "db.h"
+#include "dbthread.h"
 #include "fcgiserve.h"
 #include "guard.h"
 #include "log.h"
@@ -35,7 +35,7 @@ main(int argc, char *argv[])
 	metrics_open();
 	guard_open();
 	db_init(1);
-	counter_init();
+	dbthread_start();
 	sharedfile_init();
 	rc = fcgiserve_run((int)config_int(S_THREADS), NULL, routes_serve,
 	    config_request_budget_ms() + PP_WORKER_DRAIN_MARGIN_MS);

@@ -7,8 +7,8 @@
 #include <string.h>
 #include <time.h>
 
-#include "counter.h"
 #include "db.h"
+#include "dbthread.h"
 #include "fcgiserve.h"
 #include "log.h"
 #include "metrics.h"
@@ -383,6 +383,6 @@ routes_serve(FCGX_Request *req)
 	p->job.kind = routes[r].work == WORK_READ ? JOB_READ : JOB_PONG;
 	p->job.deadline = db_request_deadline(db_now_ms());
 	p->job.done = db_done;
-	counter_submit(&p->job);
+	dbthread_submit(&p->job);
 	return 1;
 }

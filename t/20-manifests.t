@@ -373,7 +373,7 @@ for my $w (grep { $_->{kind} eq 'Rollout' || ($_->{spec}{replicas} // 1) > 1 } g
 # ping-pong (two calls).
 my %default = slurp("$root/common/config.c") =~ /\{\s*"([A-Z_]+)",\s*T_\w+,\s*"([^"]*)"/g;
 # The app's: a statement is sent only while a whole statement timeout is
-# left (fcgi/counter.c), and a cut one waits for its cancel's answer.
+# left (fcgi/dbthread.c), and a cut one waits for its cancel's answer.
 my ($cancel_ms) = slurp("$root/common/pp_limits.h") =~ /#define PP_DB_CANCEL_WAIT_MS\s+(\d+)/;
 # log-output's: the call in progress and its own (logoutput/fetcher.c).
 my ($log_ms) = map { 2 * $_ } slurp("$root/common/pp_limits.h") =~ /#define PP_LOG_UPSTREAM_MS\s+(\d+)/;

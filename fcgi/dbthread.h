@@ -1,6 +1,6 @@
-/* counter.h: the worker's database thread: the pongs waiting share one statement. */
-#ifndef PP_COUNTER_H
-#define PP_COUNTER_H
+/* dbthread.h: the worker's database thread: the pongs waiting share one statement. */
+#ifndef PP_DBTHREAD_H
+#define PP_DBTHREAD_H
 
 #include <stdint.h>
 #include <stddef.h>
@@ -31,7 +31,7 @@ struct job {
 /*
  * Everything the database thread calls, and what bounds it (issue 26: it
  * must never wait on anything unbounded, for then every pong waits):
- *   take()              q_lock, held only to unlink the queue: no I/O.
+ *   next_batch()        q_lock, held only to unlink the queue: no I/O.
  *   db_connect()        resolve_hosts (resolve.c, a thread per lookup,
  *                       waited for until the connect's deadline), then
  *                       PQconnectPoll over poll(2): PING_PONG_DB_CONNECT_TIMEOUT
@@ -60,7 +60,7 @@ struct job {
  */
 
 /* Starts the database thread. */
-void	counter_init(void);
+void	dbthread_start(void);
 
 /*
  * Queues a job.  The database thread takes every job waiting when it is
@@ -72,6 +72,6 @@ void	counter_init(void);
  * the first of them, then DB_UNAVAILABLE) before any statement is sent,
  * and never shortens the statement of the others.
  */
-void	counter_submit(struct job *j);
+void	dbthread_submit(struct job *j);
 
 #endif

@@ -1,11 +1,11 @@
-/* counter.c: the worker's database thread: the pongs waiting share one statement. */
+/* dbthread.c: the worker's database thread: the pongs waiting share one statement. */
 #include <errno.h>
 #include <pthread.h>
 #include <stdint.h>
 #include <string.h>
 
 #include "config.h"
-#include "counter.h"
+#include "dbthread.h"
 #include "guard.h"
 #include "leadergate.h"
 #include "log.h"
@@ -14,9 +14,10 @@
 
 /*
  * One thread per worker, this one, is the database connection's only user
- * (the invariant is in db.h).  The request threads never wait for it: they queue the jobs and go back to reading
- * requests (so /health answers while the database hangs), and the jobs
- * that arrive while a statement runs are the next statement's batch.
+ * (the invariant is in db.h).  The request threads never wait for it: they
+ * queue the jobs and go back to reading requests (so /health answers while
+ * the database hangs), and the jobs that arrive while a statement runs are
+ * the next statement's batch.
  */
 static pthread_mutex_t	 q_lock = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t	 q_ready = PTHREAD_COND_INITIALIZER;	/* with q_lock */
@@ -24,7 +25,7 @@ static struct job	*q_head, **q_tail = &q_head;	/* q_lock */
 static long		 batch_max;	/* set before the thread starts, then read-only */
 
 void
-counter_submit(struct job *j)
+dbthread_submit(struct job *j)
 {
 	j->next = NULL;
 	pthread_mutex_lock(&q_lock);
@@ -37,7 +38,7 @@ counter_submit(struct job *j)
 
 /* Takes the queue's head: every job up to the batch_max-th pong. */
 static struct job *
-take(void)
+next_batch(void)
 {
 	struct job *batch, *j, **pp;
 	long pongs = 0;
@@ -200,23 +201,23 @@ run(struct job *batch)
 }
 
 static void *
-db_thread(void *arg)
+thread_main(void *arg)
 {
 	(void)arg;
 	for (;;)
-		run(take());
+		run(next_batch());
 	return NULL;
 }
 
 void
-counter_init(void)
+dbthread_start(void)
 {
 	pthread_t tid;
 
 	batch_max = config_int(S_GROUP_INCREMENTS) ? config_int(S_BATCH_MAX) : 1;
 	if (config_int(S_GROUP_INCREMENTS))
 		leadergate_init();
-	if ((errno = pthread_create(&tid, NULL, db_thread, NULL)) != 0)
+	if ((errno = pthread_create(&tid, NULL, thread_main, NULL)) != 0)
 		fatal("pthread_create: %s", strerror(errno));
 	pthread_setname_np(tid, "pp-database");	/* for top -H, perf, gdb */
 	pthread_detach(tid);
