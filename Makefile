@@ -24,7 +24,11 @@ override PP_CFLAGS = -std=c11 -D_GNU_SOURCE $(WARN) $(FORTIFY) \
 	   -Icommon -I$(BUILD) -I$(shell pg_config --includedir 2>/dev/null || echo /usr/include/postgresql)
 override PP_LDFLAGS = -pthread $(SANFLAGS)
 
-COMMON_SRC = common/log.c common/dotenv.c common/config.c common/fcgiserve.c \
+# The settings (common/config.c's table and the files split from it).
+CONFIG_SRC = common/dotenv.c common/config.c common/configvalue.c common/configfile.c \
+	     common/configwarn.c common/configderive.c common/configprint.c common/configcli.c
+CONFIG_OBJ = $(CONFIG_SRC:%.c=$(BUILD)/%.o)
+COMMON_SRC = common/log.c $(CONFIG_SRC) common/fcgiserve.c \
 	     common/smallfile.c common/counterfile.c common/privdrop.c common/safefile.c \
 	     common/answers.c
 WORKER_SRC = fcgi/main.c fcgi/routes.c fcgi/dbthread.c fcgi/db.c fcgi/dbconn.c fcgi/dbwait.c \
@@ -100,7 +104,7 @@ $(BUILD)/pingpong-logoutput: $(LOG_OBJ) $(COMMON_OBJ)
 	$(CC) $(PP_LDFLAGS) $(LDFLAGS) -o $@ $^ -lfcgi -lcurl -ljansson
 
 $(BUILD)/pingpong-supervise: $(SUPERVISE_OBJ) $(BUILD)/common/log.o \
-    $(BUILD)/common/dotenv.o $(BUILD)/common/config.o $(BUILD)/common/privdrop.o \
+    $(CONFIG_OBJ) $(BUILD)/common/privdrop.o \
     $(BUILD)/common/smallfile.o $(BUILD)/common/answers.o
 	$(CC) $(PP_LDFLAGS) $(LDFLAGS) -o $@ $^
 
@@ -151,7 +155,7 @@ migrate-widen:
 
 # Test helpers in C (t/c/), built into $(BUILD)/t/.
 $(BUILD)/t/gate-check: $(BUILD)/t/c/gate-check.o $(BUILD)/fcgi/leadergate.o \
-    $(BUILD)/common/config.o $(BUILD)/common/dotenv.o $(BUILD)/common/log.o \
+    $(CONFIG_OBJ) $(BUILD)/common/log.o \
     $(BUILD)/common/safefile.o $(BUILD)/common/smallfile.o
 	@mkdir -p $(@D)
 	$(CC) $(PP_LDFLAGS) $(LDFLAGS) -o $@ $^
