@@ -239,6 +239,12 @@ config_is_set(enum setting s)
 	return given[s];
 }
 
+long
+config_db_host_count(void)
+{
+	return ints[S_DB_HOST];
+}
+
 const char *
 config_env_name(enum setting s)
 {

@@ -90,6 +90,7 @@ void	config_warn(void);
 const char *config_str(enum setting);	/* "" when unset */
 long	config_int(enum setting);	/* numbers, ports, booleans (0/1), a choice's index */
 int	config_is_set(enum setting);	/* given explicitly (env or .env) */
+long	config_db_host_count(void);	/* how many hosts PING_PONG_DB_HOST lists */
 /*
  * The one request-deadline formula: the longest a worker takes to answer
  * (connect + statement timeouts), in ms.  db.c's deadlines, the worker's

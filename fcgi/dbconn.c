@@ -125,7 +125,7 @@ connect_within(int64_t deadline, char *why, size_t whylen)
 	static struct resolved to;	/* db_lock; large, so not on the stack */
 	PostgresPollingStatusType st = PGRES_POLLING_WRITING;
 
-	if (resolve_hosts(dbhosts_hosts(), dbhosts_ports(), (int)config_int(S_DB_HOST),
+	if (resolve_hosts(dbhosts_hosts(), dbhosts_ports(), (int)config_db_host_count(),
 	    deadline, &to, why, whylen) == -1)
 		return -1;
 	vals[0] = to.host;
