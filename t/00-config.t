@@ -35,7 +35,7 @@ my @bad = (
 	[PING_PONG_GROUP_INCREMENTS => 'maybe', 'on or off'],
 	[AUTH_PROXY_PROMETHEUS_URL => 'http://x/;return 200 x', 'an http:// or https:// URL without spaces'],
 	[AUTH_PROXY_PROMETHEUS_URL => 'https://x/${host}', 'an http:// or https:// URL without spaces'],
-	# Host and port lists, as libpq takes them (README: high availability).
+	# Host and port lists, as libpq takes them (docs/ha.md).
 	[PING_PONG_DB_PORT => '5432,abc', 'an integer from 1 to 65535, or a comma-separated list'],
 	[PING_PONG_DB_PORT => '5432,', 'an integer from 1 to 65535, or a comma-separated list'],
 	[PING_PONG_DB_PORT => '0', 'an integer from 1 to 65535'],

@@ -82,7 +82,7 @@ ok(wait_until(5, sub { $restarts = (PromText::parse($pp->get('/metrics')->{conte
 ok($m3->{$ok} >= $m2->{$ok}, 'the 200 counter did not reset');
 ok($m3->{'pingpong_db_reconnects_total'} >= $m2->{'pingpong_db_reconnects_total'}, 'nor the reconnects');
 ok(wait_until(3, sub { my ($m) = PromText::parse(HTTP::Tiny->new->get($pp->url('/metrics'))->{content}); $m->{pingpong_workers} == 2 }), 'workers gauge back at 2');
-# log-output's /metrics on 8000 (issue 26): as strict, and in the README too.
+# log-output's /metrics on 8000 (issue 26): as strict, and in docs/observability.md too.
 my (undef, $lr) = scrape($pp, $pp->log_url('/metrics'));
 $pp->teardown;
 
@@ -122,9 +122,9 @@ my $ann = $ro->{spec}{template}{metadata}{annotations};
 is_deeply([@$ann{qw(prometheus.io/scrape prometheus.io/port prometheus.io/path)}], ['true', undef, '/metrics'],
     'pods carry the scrape annotations for /metrics on every declared port (t/13 scrapes them)');
 
-# The README's Metrics table names exactly the families both ports expose.
-my %doc = map { $_ => 1 } (PP::slurp("$PP::ROOT/README.md") =~ /^\| `([a-z_]+)(?:\{[^`]*\})?` \| (?:counter|gauge|histogram) \|/mg);
+# docs/observability.md's Metrics table names exactly the families both ports expose.
+my %doc = map { $_ => 1 } (PP::slurp("$PP::ROOT/docs/observability.md") =~ /^\| `([a-z_]+)(?:\{[^`]*\})?` \| (?:counter|gauge|histogram) \|/mg);
 my %seen = map { /^# TYPE (\S+)/ ? ($1 => 1) : () } split /\n/, $r->{content} . $ap->auth_get('/metrics')->{content} . $lr->{content};
-is_deeply([sort keys %doc], [sort keys %seen], 'the README documents exactly the metrics exposed');
+is_deeply([sort keys %doc], [sort keys %seen], 'docs/observability.md documents exactly the metrics exposed');
 
 done_testing;

@@ -31,23 +31,23 @@ my $bad = "$root/t/data/invalid-deployment.yaml";
 my ($neg) = map { decode_json($_) } grep { /^\{/ } split /\n/, qx{cd $tools && node validate.mjs $bad};
 ok($neg && !$neg->{ok}, 'and the validator does reject an invalid object') or diag explain $neg;
 
-# 2. kustomize: every directory the README applies (kubectl apply -k) is
-# rendered here, and every kustomization is one the README applies.
-my $readme = slurp("$root/README.md");
+# 2. kustomize: every directory docs/kubernetes.md applies (kubectl apply -k) is
+# rendered here, and every kustomization is one docs/kubernetes.md applies.
+my $readme = slurp("$root/docs/kubernetes.md");
 (my $flat = $readme) =~ s/\\\n\s*/ /g;
 my @readme_k = do { my %u; grep { !$u{$_}++ } $flat =~ /\bkubectl (?:apply -k|kustomize) (manifests[\w\/-]*)/g };
 my %rendered;
 for my $d (@readme_k) {
 	(my $dir = "$root/$d") =~ s{/$}{};
 	my $out = qx{kubectl kustomize $dir 2>&1};
-	is($?, 0, "kubectl kustomize $d builds (README: kubectl apply -k $d)") or diag $out;
+	is($?, 0, "kubectl kustomize $d builds (docs/kubernetes.md: kubectl apply -k $d)") or diag $out;
 	$rendered{$d} = [grep { ref $_ eq 'HASH' } YAML::XS::Load($out)] unless $?;
 }
 # manifests/secrets renders only with the age key, through Flux or KSOPS
-# (README: Secrets): t/70-secrets.t checks it.
+# (docs/kubernetes.md: Secrets): t/70-secrets.t checks it.
 my @kdirs = grep { !m{^manifests/secrets\b} } map { m{^\Q$root\E/(.*)/kustomization\.yaml$} ? $1 : () } @files;
-is_deeply([sort @kdirs], [sort keys %rendered], 'every kustomization is applied by the README, and renders');
-ok($rendered{$_}, "the README applies $_") for qw(manifests manifests/ping-pong);
+is_deeply([sort @kdirs], [sort keys %rendered], 'every kustomization is applied by docs/kubernetes.md, and renders');
+ok($rendered{$_}, "docs/kubernetes.md applies $_") for qw(manifests manifests/ping-pong);
 
 # Load every object, per set (the directory it is in).
 my (%set, @objs);
@@ -223,16 +223,16 @@ is_deeply($pr->{spec}{groups}, LoadFile("$root/manifests/monitoring/pingpong.rul
 	is($?, 0, 'promtool check rules accepts the PrometheusRule\'s groups') or diag $out;
 }
 
-# The README's Kubernetes section: every file it names exists, and the
+# docs/kubernetes.md: every file it names exists, and the
 # canary command is one kubectl argo rollouts accepts.
 my %named = map { $_ => 1 } $flat =~ m{(manifests/[\w./-]+\.ya?ml)}g;
 for my $f (sort keys %named) {
 	next if $f =~ /\.enc\.yaml$/;	# made by sops from the .example.yaml
-	ok(-f "$root/$f", "README names $f, which exists");
+	ok(-f "$root/$f", "docs/kubernetes.md names $f, which exists");
 }
 # The image: the version of our own (never the Python original's 4.4.3),
 # equal in version.h (so pingpong_build_info, t/15), every manifest, both
-# kustomizations' images: and the README's build and push commands.
+# kustomizations' images: and its build and push commands.
 my $image = 'kubemooc.azurecr.io/ping-pong-app';
 isnt($version, '4.4.3', "the version ($version) is not the Python original's 4.4.3");
 for my $f (@files, glob("$root/manifests/monitoring/*")) {
@@ -253,26 +253,26 @@ for my $d (sort keys %rendered) {
 	ok(@c, "$d renders our containers");
 	is_deeply([grep { $_->{image} ne "$image:$version" } @c], [], "$d: every one runs $image:$version");
 }
-unlike($flat, qr/\b4\.4\.3\b(?!.{0,80}(?:Python|original))/s, 'the README names 4.4.3 only as the original\'s');
+unlike($flat, qr/\b4\.4\.3\b(?!.{0,80}(?:Python|original))/s, 'docs/kubernetes.md names 4.4.3 only as the original\'s');
 my @build = $flat =~ /^(\.\/build\.sh .*|podman push .*|docker push .*|az acr build .*)$/mg;
-ok(@build >= 3, 'the README builds, pushes, or builds in the registry: ' . scalar @build . ' commands');
+ok(@build >= 3, 'docs/kubernetes.md builds, pushes, or builds in the registry: ' . scalar @build . ' commands');
 for my $cmd (@build) {
 	like($cmd, qr{(?:\Q$image\E|ping-pong-app):\Q$version\E(?:\s|$)}, "$cmd: tags $version");
 }
-like($flat, qr/^az aks update .*--attach-acr \S+/m, 'the README attaches the registry to the cluster');
+like($flat, qr/^az aks update .*--attach-acr \S+/m, 'docs/kubernetes.md attaches the registry to the cluster');
 like($flat, qr/^az acr login /m, 'and logs in to push');
 
 # The canary: a kustomize edit of images:, then an apply of the directory,
 # so later applies keep the tag (set image alone would be reverted).
 my @edit = $flat =~ /^\(cd (manifests\/[\w\/-]+) && (kustomize edit set image \S+)\)$/mg;
-is(scalar @edit, 2, 'the README\'s canary command edits a kustomization\'s images:');
+is(scalar @edit, 2, 'docs/kubernetes.md\'s canary command edits a kustomization\'s images:');
 my ($edir, $ecmd) = @edit;
 is($edir, 'manifests/ping-pong', 'the canary deployment\'s');
 my ($newimg) = $ecmd =~ /set image (\S+)$/;
 my ($newrepo, $newtag) = $newimg =~ /^(.*):([^:\/]+)$/;
 is($newrepo, $image, 'the image is ours');
 isnt($newtag, $version, "a new tag ($newtag), not the running $version");
-like($flat, qr/\Q$ecmd\E\)\nkubectl apply -k \Q$edir\E\n/, 'and the README applies that directory right after');
+like($flat, qr/\Q$ecmd\E\)\nkubectl apply -k \Q$edir\E\n/, 'and docs/kubernetes.md applies that directory right after');
 unlike($flat, qr/^kubectl argo rollouts set image/m, 'no kubectl argo rollouts set image (the next apply would revert it)');
 if ($edir && $newrepo) {
 	my $tmp = File::Temp->newdir;
@@ -309,14 +309,14 @@ for my $objs (\@objs, map { $rendered{$_} } sort keys %rendered) {
 		ok(!grep({ exists $_->{spec}{replicas} } @tg), "$t->{kind}/$t->{name} has no spec.replicas beside the HPA");
 	}
 }
-# The README's table of canary splits between the HPA's bounds is Argo's
+# docs/kubernetes.md's table of canary splits between the HPA's bounds is Argo's
 # arithmetic without a traffic router (utils/replicaset/canary.go): canary
 # ceil(n x w), stable ceil(n x (1 - w)).
 {
 	use POSIX ();
 	my %rows = $readme =~ /^\| (\d+) \| (.*?) \|\s*$/mg;
 	my @w = map { $_->{setWeight} } grep { exists $_->{setWeight} && $_->{setWeight} < 100 } @{ $ro->{spec}{strategy}{canary}{steps} };
-	is_deeply([sort { $::a <=> $::b } keys %rows], [$hpa->{spec}{minReplicas} .. $hpa->{spec}{maxReplicas}], 'the README tabulates the splits for every replica count the HPA allows');
+	is_deeply([sort { $::a <=> $::b } keys %rows], [$hpa->{spec}{minReplicas} .. $hpa->{spec}{maxReplicas}], 'docs/kubernetes.md tabulates the splits for every replica count the HPA allows');
 	for my $n (sort keys %rows) {
 		my @got = map { [/(\d+) \/ (\d+)/] } split /\|/, $rows{$n};
 		my @want = map { [POSIX::ceil($n * $_ / 100 - 1e-9), POSIX::ceil($n * (100 - $_) / 100 - 1e-9)] } @w;
@@ -418,7 +418,7 @@ ok($pr->{metadata}{labels}{release}, "the PrometheusRule carries release: $pr->{
 # The shared-volume variant runs on any cluster: no volume pinned to a node.
 ok(!grep({ $_->{kind} eq 'PersistentVolume' } @objs), 'no PersistentVolume of our own (a claim of the default StorageClass)');
 ok(!grep({ $_->{kind} eq 'PersistentVolumeClaim' && exists $_->{spec}{storageClassName} } @objs), 'claims use the default StorageClass');
-unlike($flat, qr/^docker exec k3d/m, 'the README needs no k3d node');
+unlike($flat, qr/^docker exec k3d/m, 'docs/kubernetes.md needs no k3d node');
 
 # No service account token where nothing calls the Kubernetes API: every
 # pod of ours (PostgreSQL's is its own manifest's).
@@ -427,10 +427,10 @@ for my $w (grep { $_->{_file} !~ m{/postgres-|/ha/} } pod_templates(@objs)) {
 	    "$w->{metadata}{name}: automountServiceAccountToken: false");
 }
 
-# CPU: the app's request is the README's, sized from make bench, and no
+# CPU: the app's request is docs/kubernetes.md's, sized from make bench, and no
 # container of ours has a CPU limit (CFS throttling hurts p99).
 my $req = $app->{resources}{requests}{cpu};
-like($readme, qr/requests \*\*\Q$req\E\*\*/, "the README's sizing names the app's request ($req)");
+like($readme, qr/requests \*\*\Q$req\E\*\*/, "docs/kubernetes.md's sizing names the app's request ($req)");
 for my $c (map { containers($_) } grep { $_->{_file} !~ m{/postgres-|/ha/} } pod_templates(@objs)) {
 	ok(!exists $c->{resources}{limits}{cpu}, "$c->{name}: no CPU limit");
 }

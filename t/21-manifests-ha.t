@@ -205,9 +205,9 @@ my @rules = map { $_->{path_regex} } @{ $sops->{creation_rules} };
 for my $ex (map { s{^\Q$root/\E}{}r } glob("$root/manifests/*/*.example.yaml")) {
 	ok(!grep({ $ex =~ /$_/ } @rules), "no SOPS rule matches $ex");
 }
-(my $flat = slurp("$root/README.md")) =~ s/\\\n\s*/ /g;
+(my $flat = slurp("$root/docs/kubernetes.md")) =~ s/\\\n\s*/ /g;
 my @sops_cmds = $flat =~ /\b(sops (?:--encrypt|--decrypt|edit|encrypt|decrypt|-e|-d)\b[^\n|>;]*)/g;
-ok(@sops_cmds >= 3, scalar(@sops_cmds) . ' sops commands in the README');
+ok(@sops_cmds >= 3, scalar(@sops_cmds) . ' sops commands in docs/kubernetes.md');
 ok(!grep({ /\.example\.yaml/ } @sops_cmds), 'none of them takes an example') or diag join "\n", @sops_cmds;
 
 done_testing;

@@ -112,7 +112,7 @@ like(join('', map { $_->log } @bstacks), qr/INFO worker\[\d+\] .*database: a pre
 # request on its own connection: with keep-alive, a request sent on an idle
 # connection just as nginx closes it is reset before nginx reads it, which
 # no server can prevent; Kubernetes avoids it by removing the pod from the
-# Service before the stop (preStop), and clients retry (README).
+# Service before the stop (preStop), and clients retry (docs/reliability.md).
 ($res) = load_all($db2, \@bstacks, requests => 400, keep_alive => 0, during => sub { sleep 1; $bstacks[1]->stop });
 my @cut = grep { $_->[0] == 599 && $_->[1] !~ /Could not connect|Connection refused|Could not read from socket: 'Connection reset by peer'/ } @$res;
 is(scalar @cut, 0, 'no request was cut off without an answer') or diag explain [@cut[0 .. ($#cut < 5 ? $#cut : 5)]];

@@ -4,7 +4,7 @@
 # it), under load, with two workers.  The other worker keeps answering
 # pongs within its deadline; the frozen worker's requests get 503 within
 # theirs, never nginx's 504; and a stop (SIGTERM to the launcher) ends
-# within the bound README states: connect + statement timeouts + 2 s.
+# within the bound docs/reliability.md states: connect + statement timeouts + 2 s.
 use strict;
 use warnings;
 use lib 't/lib';

@@ -3,7 +3,7 @@
 # load, a planned switchover and an unplanned failover (the leader's Patroni
 # and PostgreSQL SIGKILLed): no N twice, every N below the counter, counter -
 # 200s within the uncertain answers, and pongs again without a restart. The
-# time without a pong is measured and printed (README: high availability).
+# time without a pong is measured and printed (docs/ha.md).
 use strict;
 use warnings;
 use lib 't/lib';

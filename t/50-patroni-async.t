@@ -1,4 +1,4 @@
-# What README's high availability section warns about: Patroni with
+# What docs/ha.md warns about: Patroni with
 # asynchronous replication (synchronous_mode: false). The leader's WAL stops
 # reaching the standby (its walsender is stopped, as a slow network or a
 # busy standby would), pongs go on being acknowledged by the leader alone,

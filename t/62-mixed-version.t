@@ -1,5 +1,5 @@
 # The Python original and this service on one database, as a migration
-# runs it (README: Coming from the Python service): the original's own
+# runs it (docs/operations.md: Upgrades: coming from the Python service): the original's own
 # database layer, verbatim (PROTOCOLS.md §K: its CREATE TABLE, its UPDATE in
 # a transaction, asyncpg's pool of 10 and its statement cache), under load
 # beside the stack, in both orders (the original first: a canary beside

@@ -1,4 +1,4 @@
-# The counter table's schema (README: Who owns the table; Coming from the
+# The counter table's schema (docs/reliability.md: Who owns the table; docs/operations.md: Coming from the
 # Python service): on the original's INTEGER column the count stops at
 # 2147483647 with a clear error, never wrapping nor repeating a number,
 # until the explicit widening, which a running stack goes on through;
@@ -92,7 +92,7 @@ sub widen {
 }
 
 # Least privilege: the owner role owns the table, the application role
-# may only SELECT, INSERT and UPDATE it (README: Who owns the table).
+# may only SELECT, INSERT and UPDATE it (docs/reliability.md: Who owns the table).
 {
 	my $pp = PP->new(start => 0, env => { PING_PONG_WORKERS => 1, PING_PONG_DB_USER => 'pingpong',
 	    PING_PONG_DB_RETRY_INTERVAL => 100 });

@@ -1,4 +1,4 @@
-# Secrets as SOPS users work (README: Kubernetes, Secrets), checked offline:
+# Secrets as SOPS users work (docs/kubernetes.md: Secrets), checked offline:
 # every Secret a manifest references (env, volumes, CloudNativePG's
 # passwordSecret and externalClusters) has an example with the keys it
 # needs, placeholders only, and is in the loop: its encrypted file is listed
@@ -7,7 +7,7 @@
 # its working copy and encrypted file and no example; .gitignore keeps the
 # working copy out of git and the encrypted file in; and any encrypted file
 # present is encrypted. sops itself is not in Debian 12, so no round trip
-# runs here (the README says why).
+# runs here (docs/kubernetes.md says why).
 use strict;
 use warnings;
 use lib 't/lib';
@@ -93,7 +93,7 @@ for my $f (glob("$root/manifests/secrets/*.enc.yaml")) {
 	ok($d->{sops} && !@clear, "$f is encrypted");
 }
 
-# The README says why no round trip runs here.
-like(slurp("$root/README.md"), qr/`sops` is not packaged in\s+Debian 12/, 'the README says why make test runs no SOPS round trip');
+# docs/kubernetes.md says why no round trip runs here.
+like(slurp("$root/docs/kubernetes.md"), qr/`sops` is not packaged in\s+Debian 12/, 'docs/kubernetes.md says why make test runs no SOPS round trip');
 
 done_testing;

@@ -1,5 +1,6 @@
 # ArgoWeb.pm: what Argo Rollouts (v1.9) does with a web metric of an
-# AnalysisTemplate, for the contract tests (/work/shared/PROTOCOLS.md C, I):
+# AnalysisTemplate, for the contract tests (Argo Rollouts' docs/analysis/web.md,
+# metricproviders/webmetric/webmetric.go and utils/evaluate/evaluate.go):
 # resolve {{args.*}} through the whole metric (the template's defaults, then
 # the values the Rollout passes), send the method, headers and body, and
 # judge the answer the way metricproviders/webmetric and utils/evaluate do:

@@ -7,7 +7,7 @@
 #
 # Timings are short so a failover takes seconds, not the production
 # defaults' half minute: ttl 8, loop_wait 1, retry_timeout 3 (Patroni's
-# defaults, and what README's high availability section recommends for
+# defaults, and what docs/ha.md recommends for
 # production, are ttl 30, loop_wait 10, retry_timeout 10).
 #
 # Patroni->new(members => 2, sync => 1, max_lag => bytes) starts it all and waits for a leader
