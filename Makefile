@@ -49,8 +49,8 @@ AUTH_LIBS = -lfcgi -lcurl -ljansson -lm
 LOG_SRC	= logoutput/main.c logoutput/fetcher.c logoutput/source.c common/curlbody.c common/jsonreply.c
 LOG_OBJ = $(LOG_SRC:%.c=$(BUILD)/%.o)
 
-SUPERVISE_SRC = launcher/launch.c launcher/rundir.c launcher/render.c launcher/supervise.c launcher/logline.c \
-		launcher/accesslog.c
+SUPERVISE_SRC = launcher/launch.c launcher/nginxconf.c launcher/parts.c launcher/rundir.c launcher/render.c \
+		launcher/supervise.c launcher/guardian.c launcher/part.c launcher/logline.c launcher/accesslog.c
 SUPERVISE_OBJ = $(SUPERVISE_SRC:%.c=$(BUILD)/%.o)
 
 PROGS	= $(BUILD)/pingpong-worker $(BUILD)/pingpong-authproxy $(BUILD)/pingpong-logoutput \

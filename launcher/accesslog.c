@@ -26,13 +26,13 @@ enum field { F_MSEC, F_PID, F_REQID, F_PORT, F_STATUS, F_UPSTREAM, F_ROUTE, F_AD
 #define RECORD_MAX	(64 * 1024)	/* longer is not nginx's: dropped */
 #define OUT_MAX		(64 * 1024)	/* access lines written at once */
 
-static int	fd = -1;
+static int	fifo = -1;		/* the FIFO, held open for reading and writing */
 static int	print, probes, counting;
 static long	app_port, auth_port;
 static char	rec[RECORD_MAX];	/* a record being assembled */
 static size_t	reclen;
 static int	skipping;		/* dropping the rest of a record too long */
-static unsigned long bad;		/* records that were not nginx's shape */
+static unsigned long dropped;	/* records not in nginx's shape or too long: the first is logged */
 static char	out[OUT_MAX];		/* access lines not yet written */
 static size_t	outlen;
 
@@ -45,7 +45,7 @@ accesslog_open(const char *path, const char *answers, int print_lines)
 	}
 	/* O_RDWR: a reader always, so nginx's open never waits and reads never see EOF. */
 	if (mkfifo(path, 0600) == -1 ||
-	    (fd = open(path, O_RDWR | O_NONBLOCK | O_CLOEXEC | O_NOFOLLOW)) == -1) {
+	    (fifo = open(path, O_RDWR | O_NONBLOCK | O_CLOEXEC | O_NOFOLLOW)) == -1) {
 		log_error(NULL, "access log: %s: %s", path, strerror(errno));
 		return -1;
 	}
@@ -66,7 +66,7 @@ accesslog_open(const char *path, const char *answers, int print_lines)
 int
 accesslog_fd(void)
 {
-	return fd;
+	return fifo;
 }
 
 /* Writes what is held; a stdout that fails loses the lines, never the stack. */
@@ -162,7 +162,7 @@ line_out(const char *msg, const struct timespec *when, long pid, const char *req
 
 /* One record: f[] its fields (escaped by nginx). */
 static void
-record(char *f[])
+handle_record(char *f[])
 {
 	char msg[URI_SHOWN * 4 + 256], method[32 + sizeof(PP_LOG_CUT)], uri[URI_SHOWN + sizeof(PP_LOG_CUT)];
 	struct timespec when;
@@ -223,7 +223,7 @@ record(char *f[])
 
 /* Splits a record at its tabs; one that is not nginx's shape is dropped and counted. */
 static void
-parse(char *s)
+split_record(char *s)
 {
 	char *f[F__MAX];
 	int n = 0;
@@ -242,22 +242,22 @@ parse(char *s)
 	}
 	if (n != F__MAX || !numeric(f[F_MSEC]) || !numeric(f[F_PID]) || !numeric(f[F_PORT]) ||
 	    !numeric(f[F_STATUS])) {
-		if (bad++ == 0)
+		if (dropped++ == 0)
 			log_error(NULL, "access log: a record not in nginx's pp_record shape; dropped "
 			    "(this one is logged, the next are not)");
 		return;
 	}
-	record(f);
+	handle_record(f);
 }
 
 void
-accesslog_drain(void)
+accesslog_read(void)
 {
 	char buf[16384];
 	ssize_t n;
 
-	while (fd != -1) {
-		if ((n = read(fd, buf, sizeof(buf))) <= 0) {
+	while (fifo != -1) {
+		if ((n = read(fifo, buf, sizeof(buf))) <= 0) {
 			if (n == -1 && errno == EINTR)
 				continue;
 			break;		/* EAGAIN: all read (the launcher holds a writer: no EOF) */
@@ -266,14 +266,14 @@ accesslog_drain(void)
 			if (buf[i] == '\n') {
 				rec[reclen] = '\0';
 				if (!skipping && reclen > 0)
-					parse(rec);
+					split_record(rec);
 				reclen = 0;
 				skipping = 0;
 			} else if (skipping)
 				continue;
 			else if (reclen + 1 == sizeof(rec)) {
 				skipping = 1;
-				if (bad++ == 0)
+				if (dropped++ == 0)
 					log_error(NULL, "access log: a record longer than %d bytes; dropped",
 					    RECORD_MAX);
 			} else

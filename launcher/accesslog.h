@@ -27,6 +27,6 @@ int	accesslog_open(const char *path, const char *answers, int print);
 int	accesslog_fd(void);
 
 /* Handles every record waiting in the FIFO. */
-void	accesslog_drain(void);
+void	accesslog_read(void);
 
 #endif

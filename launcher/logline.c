@@ -45,7 +45,7 @@ nginx_level(const char *word, size_t n)
 
 /* Keeps the first error (the cause, before its consequences), else the last line. */
 static void
-keep_said(struct logline *l, enum log_level level, const char *msg)
+note_said(struct logline *l, enum log_level level, const char *msg)
 {
 	if (l->said_error)
 		return;
@@ -78,7 +78,7 @@ emit_cut(struct logline *l, char *s)
 
 	/* The buffer keeps room for the marker. */
 	memcpy(s + len, PP_LOG_CUT, sizeof(PP_LOG_CUT));
-	keep_said(l, PP_LOG_INFO, s);
+	note_said(l, PP_LOG_INFO, s);
 	log_relay(PP_LOG_INFO, l->component, l->pid, s);
 }
 
@@ -96,9 +96,9 @@ emit(struct logline *l, char *s)
 		size_t len;
 
 		if ((p = strstr(s, " request_id=")) != NULL && (p = strchr(p + 1, ' ')) != NULL)
-			keep_said(l, level_of(s), p + 1);
+			note_said(l, level_of(s), p + 1);
 		else
-			keep_said(l, level_of(s), s);
+			note_said(l, level_of(s), s);
 		len = strlen(s);
 		s[len] = '\n';	/* the buffer keeps room for it */
 		(void)!write(STDERR_FILENO, s, len + 1);
@@ -112,12 +112,12 @@ emit(struct logline *l, char *s)
 			pid = strtol(end + 2, &p, 10);
 			p += strcspn(p, " ");	/* "#0:" */
 			p += *p == ' ';
-			keep_said(l, nginx_level(level, (size_t)(end - level)), p);
+			note_said(l, nginx_level(level, (size_t)(end - level)), p);
 			log_relay(nginx_level(level, (size_t)(end - level)), "nginx", pid, p);
 			return;
 		}
 	}
-	keep_said(l, PP_LOG_INFO, s);
+	note_said(l, PP_LOG_INFO, s);
 	log_relay(PP_LOG_INFO, l->component, l->pid, s);
 }
 

@@ -149,38 +149,110 @@ too_long(const char *value, const char *path)
 	return 1;
 }
 
-/* The directory named by value, made if missing; 0, or an exit status after one line. */
+/* value as an absolute path (not resolved); 0, or 1 after one line. */
 static int
-take_dir(struct rundir *rd, const char *value, uid_t stack_uid, gid_t stack_gid)
+absolute(const char *value, char *abs, size_t len)
 {
-	char abs[PATH_MAX], cwd[PATH_MAX];
-	struct stat st;
-	int m, empty;
+	char cwd[PATH_MAX];
 
 	if (*value == '/')
-		snprintf(abs, sizeof(abs), "%s", value);
+		snprintf(abs, len, "%s", value);
 	else if (getcwd(cwd, sizeof(cwd)) == NULL ||
-	    (size_t)snprintf(abs, sizeof(abs), "%s/%s", cwd, value) >= sizeof(abs)) {
+	    (size_t)snprintf(abs, len, "%s/%s", cwd, value) >= len) {
 		log_error(NULL, "%s=%s: cannot make it absolute: %s", setting, value, strerror(errno));
 		return 1;
 	}
+	return 0;
+}
+
+/* Makes abs (mode 0711, its parents 0755) when missing: rd->created says it was made here; 0, or 1 after one line. */
+static int
+make_missing(struct rundir *rd, const char *value, const char *abs)
+{
+	struct stat st;
+
 	rd->created = 0;
+	if (stat(abs, &st) == 0 || errno != ENOENT)
+		return 0;
+	if (make_parents(abs) == -1) {
+		log_error(NULL, "%s=%s: cannot make it: %s", setting, value, strerror(errno));
+		return 1;
+	}
+	if (mkdir(abs, 0711) == 0)
+		rd->created = 1;
+	else if (errno != EEXIST) {
+		log_error(NULL, "%s=%s: cannot make it: %s", setting, value, strerror(errno));
+		return 1;
+	}
+	return 0;
+}
+
+/* Writes the mark in rd->path; 0, or 1 after one line. */
+static int
+write_mark(const struct rundir *rd, const char *value, int created)
+{
+	if (mark(rd->path, created) == -1) {
+		log_error(NULL, "%s=%s: cannot write %s in it: %s", setting, value, RUNDIR_MARK, strerror(errno));
+		return 1;
+	}
+	return 0;
+}
+
+/* A directory the launcher did not make, run as root: 2 (after one line) unless it is root's alone and the stack's user enters it. */
+static int
+refuse_owner(const char *value, const struct stat *st, uid_t stack_uid, gid_t stack_gid)
+{
+	if (geteuid() != 0)
+		return 0;
+	/* Root writes here (nginx.conf, sockets): a directory others can write is not the stack's. */
+	if (st->st_uid != 0 || (st->st_mode & 022) != 0) {
+		log_error(NULL, "%s=%s is not root's alone (owner uid %ld, mode %04o): nothing was changed in it; "
+		    "give the stack a new path, or a directory of root's that others cannot write",
+		    setting, value, (long)st->st_uid, (unsigned)(st->st_mode & 07777));
+		return 2;
+	}
+	/* The stack's user (nginx's workers) reaches the sockets in it. */
+	if (stack_uid != 0 && (st->st_mode & 0001) == 0 &&
+	    !(st->st_gid == stack_gid && (st->st_mode & 0010) != 0)) {
+		log_error(NULL, "%s=%s cannot be entered by the stack's user (uid %ld; mode %04o): nothing was "
+		    "changed in it; give it mode 0711, or give the stack a new path", setting, value,
+		    (long)stack_uid, (unsigned)(st->st_mode & 07777));
+		return 2;
+	}
+	return 0;
+}
+
+/* A directory the launcher did not make: marked already, or empty (then marked); 0, or an exit status after one line. */
+static int
+adopt(struct rundir *rd, const char *value)
+{
+	int m;
+
+	if ((m = read_mark(rd->path, &rd->created)) == 1)
+		return 0;
+	if (m == 0 && is_empty(rd->path) == 1)
+		return write_mark(rd, value, 0);
+	log_error(NULL, "%s=%s is not empty and not a pingpong runtime directory (it has no %s of this user's launcher): "
+	    "nothing was changed in it; give the stack a new or empty directory", setting, value, RUNDIR_MARK);
+	return 2;
+}
+
+/* The directory named by value, made if missing (and marked), else checked and adopted; 0, or an exit status after one line. */
+static int
+claim_dir(struct rundir *rd, const char *value, uid_t stack_uid, gid_t stack_gid)
+{
+	char abs[PATH_MAX];
+	struct stat st;
+	int rc;
+
+	if ((rc = absolute(value, abs, sizeof(abs))) != 0)
+		return rc;
 	if (!config_nginx_safe(abs))
 		return refuse_path(value, abs);
 	if (too_long(value, abs))
 		return 2;
-	if (stat(abs, &st) == -1 && errno == ENOENT) {
-		if (make_parents(abs) == -1) {
-			log_error(NULL, "%s=%s: cannot make it: %s", setting, value, strerror(errno));
-			return 1;
-		}
-		if (mkdir(abs, 0711) == 0)
-			rd->created = 1;
-		else if (errno != EEXIST) {
-			log_error(NULL, "%s=%s: cannot make it: %s", setting, value, strerror(errno));
-			return 1;
-		}
-	}
+	if ((rc = make_missing(rd, value, abs)) != 0)
+		return rc;
 	if (realpath(abs, rd->path) == NULL || stat(rd->path, &st) == -1) {
 		log_error(NULL, "%s=%s: %s", setting, value, strerror(errno));
 		return 1;
@@ -195,45 +267,18 @@ take_dir(struct rundir *rd, const char *value, uid_t stack_uid, gid_t stack_gid)
 		return 2;
 	}
 	if (rd->created) {
-		if (mark(rd->path, 1) == -1) {
-			log_error(NULL, "%s=%s: cannot write %s in it: %s", setting, value, RUNDIR_MARK, strerror(errno));
+		if ((rc = write_mark(rd, value, 1)) != 0)
 			rmdir(rd->path);
-			return 1;
-		}
-		return 0;
+		return rc;
 	}
-	/* Root writes here (nginx.conf, sockets): a directory others can write is not the stack's. */
-	if (geteuid() == 0 && (st.st_uid != 0 || (st.st_mode & 022) != 0)) {
-		log_error(NULL, "%s=%s is not root's alone (owner uid %ld, mode %04o): nothing was changed in it; "
-		    "give the stack a new path, or a directory of root's that others cannot write",
-		    setting, value, (long)st.st_uid, (unsigned)(st.st_mode & 07777));
-		return 2;
-	}
-	/* The stack's user (nginx's workers) reaches the sockets in it. */
-	if (geteuid() == 0 && stack_uid != 0 && (st.st_mode & 0001) == 0 &&
-	    !(st.st_gid == stack_gid && (st.st_mode & 0010) != 0)) {
-		log_error(NULL, "%s=%s cannot be entered by the stack's user (uid %ld; mode %04o): nothing was "
-		    "changed in it; give it mode 0711, or give the stack a new path", setting, value,
-		    (long)stack_uid, (unsigned)(st.st_mode & 07777));
-		return 2;
-	}
-	if ((m = read_mark(rd->path, &rd->created)) == 1)
-		return 0;
-	if (m == 0 && (empty = is_empty(rd->path)) == 1) {
-		if (mark(rd->path, 0) == -1) {
-			log_error(NULL, "%s=%s: cannot write %s in it: %s", setting, value, RUNDIR_MARK, strerror(errno));
-			return 1;
-		}
-		return 0;
-	}
-	log_error(NULL, "%s=%s is not empty and not a pingpong runtime directory (it has no %s of this user's launcher): "
-	    "nothing was changed in it; give the stack a new or empty directory", setting, value, RUNDIR_MARK);
-	return 2;
+	if ((rc = refuse_owner(value, &st, stack_uid, stack_gid)) != 0)
+		return rc;
+	return adopt(rd, value);
 }
 
-/* Takes the lock; 0, or an exit status after one line. */
+/* Takes the directory's lock, held for the stack's life; 0, or an exit status after one line. */
 static int
-take_lock(struct rundir *rd)
+lock_dir(struct rundir *rd)
 {
 	char path[PATH_MAX + 16], pid[24];
 	struct stat a, b;
@@ -327,9 +372,9 @@ rundir_open(struct rundir *rd, const char *value, uid_t stack_uid, gid_t stack_g
 	int rc;
 
 	rd->lockfd = -1;
-	if ((rc = take_dir(rd, value, stack_uid, stack_gid)) != 0)
+	if ((rc = claim_dir(rd, value, stack_uid, stack_gid)) != 0)
 		return rc;
-	if ((rc = take_lock(rd)) != 0 || (rc = remove_leftovers(rd, stack_uid)) != 0)
+	if ((rc = lock_dir(rd)) != 0 || (rc = remove_leftovers(rd, stack_uid)) != 0)
 		return rc;
 	/* The pid a second launcher names when it is refused. */
 	n = snprintf(pid, sizeof(pid), "%ld\n", (long)getpid());

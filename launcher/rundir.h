@@ -14,8 +14,10 @@ struct rundir {
 };
 
 /*
- * Takes the directory PING_PONG_RUNTIME_DIR names (value) for the stack:
- * made if missing (and marked); an existing one must be marked already (a
+ * Takes the directory PING_PONG_RUNTIME_DIR names (value) for the stack.
+ * A path nginx's config cannot hold, or too long for the sockets under
+ * it, is refused before anything is made.  The directory is made if
+ * missing (and marked); an existing one must be marked already (a
  * launcher used it) or empty (then marked); run as root, it must be root's
  * and writable by root alone.  Anything else is refused with one line
  * naming the setting, and nothing in it is changed; so is one the stack's

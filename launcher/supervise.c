@@ -1,4 +1,4 @@
-/* supervise.c: the launcher's keeper: starts the stack's parts in one process group, relays their output as log lines, stops them in order, leaves nothing behind. */
+/* supervise.c: the launcher's keeper: the parts started in order, the loop over their output, ended children and stop signals, the stop in reverse order; nothing left behind. */
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -14,14 +14,16 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "log.h"
-#include "logline.h"
-#include "supervise.h"
 #include "accesslog.h"
+#include "guardian.h"
+#include "log.h"
+#include "part.h"
+#include "supervise.h"
 
 /*
  * The launcher (launch.c) renders the configuration, takes the runtime
- * directory's lock, and hands this keeper the parts, in its pid:
+ * directory's lock, and hands this keeper the parts (their command line:
+ * parts.c), in its pid:
  *
  *   supervise_main: [--grace S] [--lock-fd N]
  *       [--access-log FIFO [--print-access] [--answers SEGMENT]] --
@@ -31,17 +33,19 @@
  * exists, "-": at once) before the next starts; once ready, its --say lines
  * are logged ("listening on ...").  Parts are stopped in the reverse order,
  * each with its STOPSIG (nginx: QUIT, its graceful stop) and up to S
- * seconds.  Any part ending by itself, before or after it was ready, stops
- * the others; the exit status is then 1, after one line naming the part and
- * its last words.  SIGTERM, SIGINT, SIGHUP or SIGQUIT stop the stack with
- * status 0.
+ * seconds, then SIGKILL.  Any part ending by itself, before or after it
+ * was ready, stops the others; the exit status is then 1, after one line
+ * naming the part and its last words (so does a part not ready within
+ * READY_SECONDS, or the guardian's end).  SIGTERM, SIGINT, SIGHUP or
+ * SIGQUIT stop the stack with status 0.
  *
  * Nothing survives the launcher.  Every part runs in one process group
  * that is not the terminal's (a terminal's Ctrl-C reaches the launcher
  * alone, which stops the parts gracefully).  Its leader is a guardian
- * process that does nothing but wait for the launcher to die
+ * process (guardian.c) that does nothing but wait for the launcher to die
  * (PR_SET_PDEATHSIG); should the launcher be killed with SIGKILL, the
- * guardian kills the whole group.  The launcher is a child subreaper, so
+ * guardian kills the whole group.  Each part is started and its output
+ * relayed by part.c.  The launcher is a child subreaper, so
  * an orphaned nginx worker is still its child.  Parts that change their
  * process group would escape; none does (spawn-fcgi -n, multiwatch, nginx
  * with daemon off, the programs).
@@ -55,20 +59,7 @@
  */
 
 #define PARTS_MAX	8
-#define SAYS_MAX	4
 #define READY_SECONDS	60	/* a part not ready by then failed to start */
-
-struct part {
-	const char	*name;
-	const char	*ready;
-	int		 stopsig;
-	const char	*says[SAYS_MAX];
-	int		 nsays;
-	char	       **argv;
-	pid_t		 pid;		/* 0 once it has ended */
-	int		 out;		/* its stderr, read here; -1 at EOF */
-	struct logline	 line;
-};
 
 static struct part	parts[PARTS_MAX];
 static int		nparts;
@@ -78,7 +69,7 @@ static long		grace = 10;
 static pid_t		pgid;		/* the guardian's: every part's group */
 static int		sigfd = -1;
 static sigset_t		handled;
-static int		stopping;	/* 0, or the exit status once stopping */
+static int		stopping;	/* 0 while running; once stopping, the exit status + 1 */
 
 static double
 now(void)
@@ -112,8 +103,9 @@ usage(void)
 	exit(2);
 }
 
+/* supervise_main's argv into the options and parts[]; a malformed one is fatal (usage, exit 2). */
 static void
-parse(int argc, char *argv[])
+parse_args(int argc, char *argv[])
 {
 	int i = 1, lockfd;
 
@@ -161,119 +153,6 @@ parse(int argc, char *argv[])
 		usage();
 }
 
-/*
- * The guardian: the process group's leader.  It waits for the launcher's
- * death and then kills the group (itself included).
- */
-static void
-guardian(pid_t launcher)
-{
-	sigset_t all, death;
-	int fd;
-
-	sigfillset(&all);
-	sigprocmask(SIG_BLOCK, &all, NULL);
-	sigemptyset(&death);
-	sigaddset(&death, SIGUSR1);
-	if ((fd = open("/dev/null", O_RDONLY)) != -1) {
-		dup2(fd, STDIN_FILENO);
-		close(fd);
-	}
-	if (prctl(PR_SET_PDEATHSIG, SIGUSR1) == 0 && getppid() == launcher)
-		sigwaitinfo(&death, NULL);
-	kill(0, SIGKILL);
-	_exit(1);
-}
-
-static void
-start_guardian(void)
-{
-	pid_t self = getpid(), g;
-
-	if ((g = fork()) == -1)
-		fatal("fork: %s", strerror(errno));
-	if (g == 0) {
-		setpgid(0, 0);
-		guardian(self);
-	}
-	setpgid(g, g);
-	pgid = g;
-}
-
-/* In the child: one group, default signals, stdout and stderr to the pipe, stdin from /dev/null. */
-static void
-exec_part(const struct part *p, int out)
-{
-	sigset_t none;
-	int fd;
-
-	setpgid(0, pgid);
-	prctl(PR_SET_PDEATHSIG, SIGKILL);	/* besides the guardian */
-	for (int s = 1; s < NSIG; s++)
-		if (sigismember(&handled, s) == 1 || s == SIGPIPE)
-			signal(s, SIG_DFL);
-	sigemptyset(&none);
-	sigprocmask(SIG_SETMASK, &none, NULL);
-	if ((fd = open("/dev/null", O_RDONLY)) != -1 && fd != STDIN_FILENO) {
-		dup2(fd, STDIN_FILENO);
-		close(fd);
-	}
-	dup2(out, STDOUT_FILENO);
-	dup2(out, STDERR_FILENO);
-	execvp(p->argv[0], p->argv);
-	fprintf(stderr, "cannot run %s: %s\n", p->argv[0], strerror(errno));
-	_exit(127);
-}
-
-static int
-spawn(struct part *p)
-{
-	int pipefd[2];
-
-	if (pipe2(pipefd, O_CLOEXEC) == -1) {
-		log_error(NULL, "%s: pipe: %s", p->name, strerror(errno));
-		return -1;
-	}
-	if ((p->pid = fork()) == -1) {
-		log_error(NULL, "%s: fork: %s", p->name, strerror(errno));
-		close(pipefd[0]);
-		close(pipefd[1]);
-		p->pid = 0;
-		return -1;
-	}
-	if (p->pid == 0)
-		exec_part(p, pipefd[1]);
-	setpgid(p->pid, pgid);
-	close(pipefd[1]);
-	p->out = pipefd[0];
-	fcntl(p->out, F_SETFL, O_NONBLOCK);
-	logline_init(&p->line, p->name, p->pid);
-	log_debug(NULL, "%s: started, pid %ld", p->name, (long)p->pid);
-	return 0;
-}
-
-/* Reads what p wrote and relays it line by line; closes at EOF. */
-static void
-drain(struct part *p)
-{
-	char buf[4096];
-	ssize_t n;
-
-	while (p->out != -1) {
-		if ((n = read(p->out, buf, sizeof(buf))) > 0) {
-			logline_feed(&p->line, buf, (size_t)n);
-			continue;
-		}
-		if (n == -1 && errno == EINTR)
-			continue;
-		if (n == -1 && errno == EAGAIN)
-			return;
-		logline_flush(&p->line);
-		close(p->out);
-		p->out = -1;
-	}
-}
-
 static struct part *
 part_of(pid_t pid)
 {
@@ -298,7 +177,7 @@ describe(int status, char *buf, size_t len)
 
 static void begin_stop(int status);
 
-/* Reaps every ended child; a part that ended by itself stops the stack. */
+/* Reaps every ended child; a part that ended by itself, or the guardian, stops the stack. */
 static void
 reap(void)
 {
@@ -323,7 +202,7 @@ reap(void)
 			log_debug(NULL, "%s stopped", p->name);
 			continue;
 		}
-		drain(p);
+		part_relay(p);
 		describe(status, how, sizeof(how));
 		log_error(NULL, "%s %s %s%s%s%s; stopping the stack", p->name,
 		    p->line.ready ? "ended:" : "failed to start:", how,
@@ -362,9 +241,9 @@ step(double timeout)
 		return;
 	for (int k = 1; k < n; k++)
 		if (pfd[k].revents != 0 && idx[k - 1] == -1)
-			accesslog_drain();
+			accesslog_read();
 		else if (pfd[k].revents != 0)
-			drain(&parts[idx[k - 1]]);
+			part_relay(&parts[idx[k - 1]]);
 	if (pfd[0].revents == 0)
 		return;
 	while (read(sigfd, &si, sizeof(si)) == (ssize_t)sizeof(si)) {
@@ -391,7 +270,7 @@ start_all(void)
 		struct part *p = &parts[i];
 		double deadline = now() + READY_SECONDS;
 
-		if (spawn(p) == -1) {
+		if (part_start(p, pgid, &handled) == -1) {
 			begin_stop(1);
 			return -1;
 		}
@@ -443,8 +322,8 @@ stop_all(void)
 	for (double end = now() + 2; now() < end && waitpid(-1, NULL, WNOHANG) != -1; )
 		step(0.02);
 	for (int i = 0; i < nparts; i++)
-		drain(&parts[i]);
-	accesslog_drain();	/* what nginx wrote as it stopped */
+		part_relay(&parts[i]);
+	accesslog_read();	/* what nginx wrote as it stopped */
 }
 
 int
@@ -452,7 +331,7 @@ supervise_main(int argc, char *argv[])
 {
 	int rc;
 
-	parse(argc, argv);
+	parse_args(argc, argv);
 
 	sigemptyset(&handled);
 	sigaddset(&handled, SIGCHLD);
@@ -469,7 +348,7 @@ supervise_main(int argc, char *argv[])
 	if ((sigfd = signalfd(-1, &handled, SFD_CLOEXEC | SFD_NONBLOCK)) == -1)
 		fatal("signalfd: %s", strerror(errno));
 	prctl(PR_SET_CHILD_SUBREAPER, 1);
-	start_guardian();
+	pgid = guardian_start();
 
 	if (access_fifo != NULL && accesslog_open(access_fifo, answers_path, print_access) == -1)
 		begin_stop(1);
