@@ -1,12 +1,12 @@
-/* db.c: the worker's statements (the increment, the read: each under the connection's lock), a migration's command, the requests' deadlines. */
+/* db.c: the statements (increment, read, a migration's command) under the connection's lock; request deadlines. */
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include <libpq-fe.h>
 
+#include "clock.h"
 #include "config.h"
 #include "db.h"
 #include "dbconn.h"
@@ -26,15 +26,6 @@
  */
 
 struct stmt	stmt_increment = { .sql = sql_increment }, stmt_read = { .sql = sql_read };
-
-int64_t
-db_now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 int64_t
 db_request_deadline(int64_t arrival_ms)
@@ -84,7 +75,7 @@ query_bigint(const struct stmt *s, int nparams, const char *const *params,
 	if ((st = dbconn_ensure(why, whylen)) != DB_OK)
 		return st;
 	st = DB_FAILED;
-	deadline = db_now_ms() + config_int(S_DB_STATEMENT_TIMEOUT);
+	deadline = clock_ms() + config_int(S_DB_STATEMENT_TIMEOUT);
 	do {
 		if (dbconn_named())
 			sent = PQsendQueryPrepared(db_conn, s->name, nparams, params, NULL, NULL, 0);

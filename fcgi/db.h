@@ -1,4 +1,4 @@
-/* db.h: the worker's one PostgreSQL connection, its reconnection gate and queries (dbconn.c, db.c, dbwait.c). */
+/* db.h: the worker's one PostgreSQL connection, its reconnection gate and queries. */
 #ifndef PP_DB_H
 #define PP_DB_H
 
@@ -19,9 +19,6 @@ enum db_status {
  * what it names.
  */
 void	db_init(int serve);
-
-/* Milliseconds on the clock the deadlines below use (CLOCK_MONOTONIC). */
-int64_t	db_now_ms(void);
 
 /*
  * A request arriving now: the latest it may be answered (connect +

@@ -1,4 +1,4 @@
-/* dbconn.c: the connection's life: its parameters, resolve and connect within the timeout, set-up (handover, schema, durability, prepare), the retry gate, the pooler fallback, the close. */
+/* dbconn.c: the connection's life: resolve, connect, set-up, the retry gate, the pooler fallback, close. */
 #include <poll.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -6,6 +6,7 @@
 
 #include <libpq-fe.h>
 
+#include "clock.h"
 #include "config.h"
 #include "continuity.h"
 #include "db.h"
@@ -19,10 +20,10 @@
 #include "sql.h"
 
 /*
- * A connect runs under PING_PONG_DB_CONNECT_TIMEOUT, counted from its own
- * start, each set-up statement under PING_PONG_DB_STATEMENT_TIMEOUT.  The
- * retry gate closes after a failed connect only, never after a cut
- * statement (db.c).
+ * A connect (the names resolved too) runs under PING_PONG_DB_CONNECT_TIMEOUT,
+ * counted from its own start, then its set-up under one
+ * PING_PONG_DB_STATEMENT_TIMEOUT.  The retry gate closes after a failed
+ * connect or set-up only, never after a cut statement (db.c).
  *
  * No startup option is sent: a pooler such as PgBouncer refuses "options"
  * unless told to ignore it.  What the options did is done otherwise: the
@@ -224,7 +225,7 @@ dbconn_round_trip(int sent, int64_t deadline, const char *what, PGresult **kept,
 static int
 set_up(char *why, size_t whylen)
 {
-	int64_t deadline = db_now_ms() + config_int(S_DB_STATEMENT_TIMEOUT);
+	int64_t deadline = clock_ms() + config_int(S_DB_STATEMENT_TIMEOUT);
 	PGresult *res = NULL;
 
 	/* Before the schema: nothing is made in a database that is refused. */
@@ -264,7 +265,7 @@ dbconn_ensure(char *why, size_t whylen)
 
 	if (db_conn != NULL)
 		return DB_OK;
-	now = db_now_ms();
+	now = clock_ms();
 	if (now - last_failed_ms < config_int(S_DB_RETRY_INTERVAL)) {
 		snprintf(why, whylen, "database unavailable; next attempt in %lld ms",
 		    (long long)(config_int(S_DB_RETRY_INTERVAL) - (now - last_failed_ms)));
@@ -287,7 +288,7 @@ fail:
 		dbconn_drop();
 	else
 		lost = 1;
-	last_failed_ms = db_now_ms();
+	last_failed_ms = clock_ms();
 	return DB_FAILED;
 }
 

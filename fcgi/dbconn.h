@@ -1,4 +1,4 @@
-/* dbconn.h: inside the database module: the connection db.c's statements run on, its lock, its set-up. */
+/* dbconn.h: inside the database module: the connection, its lock, its set-up (for db.c). */
 #ifndef PP_DBCONN_H
 #define PP_DBCONN_H
 

@@ -4,6 +4,7 @@
 #include <stdint.h>
 #include <string.h>
 
+#include "clock.h"
 #include "config.h"
 #include "dbthread.h"
 #include "guard.h"
@@ -96,7 +97,7 @@ static int64_t
 sift(struct job **list, int64_t *latest)
 {
 	struct job *j, *next, *late = NULL, **lt = &late, **kt = list;
-	int64_t now = db_now_ms(), kept = 0;
+	int64_t now = clock_ms(), kept = 0;
 	char why[200];
 
 	*latest = INT64_MIN;

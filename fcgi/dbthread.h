@@ -17,7 +17,7 @@ enum job_kind {
 struct job {
 	struct job	*next;
 	enum job_kind	 kind;
-	int64_t		 deadline;	/* db_now_ms() clock: arrival + timeouts */
+	int64_t		 deadline;	/* clock_ms(): arrival + timeouts */
 	/*
 	 * Called on the database thread with the outcome: for a pong, n is
 	 * its number, committed; for a read, the count.  DB_FAILED (why
@@ -35,8 +35,9 @@ struct job {
  *   db_connect()        resolve_hosts (resolve.c, a thread per lookup,
  *                       waited for until the connect's deadline), then
  *                       PQconnectPoll over poll(2): PING_PONG_DB_CONNECT_TIMEOUT
- *                       in all; the schema and prepares each under
- *                       PING_PONG_DB_STATEMENT_TIMEOUT (+ a cancel's answer).
+ *                       in all; then the set-up (handover check, schema,
+ *                       prepares) under one PING_PONG_DB_STATEMENT_TIMEOUT
+ *                       (+ a cancel's answer).
  *   leadergate_enter()  the latest send-by of the batch, and at most
  *                       GATE_PATIENCE_MS (1 s).
  *   db_increment(),
@@ -44,6 +45,9 @@ struct job {
  *                       then PP_DB_CANCEL_WAIT_MS for the cancel's answer;
  *                       the cancel itself runs on a thread of its own
  *                       (PQcancel blocks in libpq 15), never on this one.
+ *                       Sent again unnamed within the same timeout when a
+ *                       pooler lost the prepared one; a right revoked
+ *                       (42501) adds one db_connect().
  *   guard_next(), guard_check(), guard_tripped()
  *                       atomics in a shared mapping: no I/O.
  *   metrics_*()         relaxed atomics in a shared mapping: no I/O.

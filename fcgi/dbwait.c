@@ -1,4 +1,4 @@
-/* dbwait.c: the wait on the database's socket, the cancel at a statement's timeout (on threads of its own), reading a statement's answer. */
+/* dbwait.c: waits on the database's socket, a statement's cancel at its timeout, reading its answer. */
 #include <errno.h>
 #include <poll.h>
 #include <pthread.h>
@@ -7,8 +7,8 @@
 
 #include <libpq-fe.h>
 
+#include "clock.h"
 #include "config.h"
-#include "db.h"
 #include "dbwait.h"
 #include "pp_limits.h"
 
@@ -95,7 +95,7 @@ dbwait_socket(PGconn *c, int64_t deadline, short events)
 	int rc;
 
 	for (;;) {
-		left = deadline - db_now_ms();
+		left = deadline - clock_ms();
 		if (left <= 0)
 			return -1;
 		rc = poll(&pfd, 1, (int)left);
@@ -119,7 +119,7 @@ wait_ready(struct inflight *s, short events)
 			return -1;
 		s->cancelled = 1;
 		cancel_async(s->c);
-		s->deadline = db_now_ms() + PP_DB_CANCEL_WAIT_MS;
+		s->deadline = clock_ms() + PP_DB_CANCEL_WAIT_MS;
 	}
 	return 0;
 }

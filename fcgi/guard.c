@@ -30,7 +30,8 @@ struct guard {
 	int32_t	tripped;
 };
 
-static struct guard *g;	/* mapped once at start, then read-only; *g is atomics shared by the pool */
+/* Mapped once at start (guard_open), then read-only; *guard is atomics shared by the pool. */
+static struct guard *guard;
 
 void
 guard_open(void)
@@ -47,25 +48,25 @@ guard_open(void)
 		close(fd);
 	}
 	if (p != MAP_FAILED) {
-		g = p;
+		guard = p;
 		return;
 	}
 	log_warning(NULL, "counter guard: cannot map %s (%s); this worker guards "
 	    "only the numbers it hands out itself", path, strerror(errno));
-	if ((g = calloc(1, sizeof(*g))) == NULL)
+	if ((guard = calloc(1, sizeof(*guard))) == NULL)
 		fatal("out of memory");
 }
 
 int64_t
 guard_next(void)
 {
-	return __atomic_load_n(&g->next, __ATOMIC_ACQUIRE);
+	return __atomic_load_n(&guard->next, __ATOMIC_ACQUIRE);
 }
 
 int
 guard_tripped(void)
 {
-	return g != NULL && __atomic_load_n(&g->tripped, __ATOMIC_ACQUIRE);
+	return guard != NULL && __atomic_load_n(&guard->tripped, __ATOMIC_ACQUIRE);
 }
 
 int
@@ -74,7 +75,7 @@ guard_check(int64_t next, int64_t lowest, int64_t end)
 	int64_t cur;
 
 	if (lowest < next) {
-		if (__atomic_exchange_n(&g->tripped, 1, __ATOMIC_ACQ_REL))
+		if (__atomic_exchange_n(&guard->tripped, 1, __ATOMIC_ACQ_REL))
 			return -1;
 		log_msg(PP_LOG_CRITICAL, NULL, "counter guard: the database answered %lld, "
 		    "but numbers up to %lld were handed out already (a standby promoted "
@@ -88,8 +89,8 @@ guard_check(int64_t next, int64_t lowest, int64_t end)
 	}
 	if (guard_tripped())
 		return -1;
-	cur = __atomic_load_n(&g->next, __ATOMIC_RELAXED);
-	while (end > cur && !__atomic_compare_exchange_n(&g->next, &cur, end, 1,
+	cur = __atomic_load_n(&guard->next, __ATOMIC_RELAXED);
+	while (end > cur && !__atomic_compare_exchange_n(&guard->next, &cur, end, 1,
 	    __ATOMIC_RELEASE, __ATOMIC_RELAXED))
 		;
 	return 0;

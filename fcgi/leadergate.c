@@ -11,6 +11,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "clock.h"
 #include "config.h"
 #include "leadergate.h"
 #include "log.h"
@@ -42,16 +43,22 @@
  */
 #define GATE_PATIENCE_MS	1000
 
-struct gate {
+/* leader.shm, shared by the pool. */
+struct segment {
 	uint64_t	magic;
-	pthread_mutex_t	lock;
+	pthread_mutex_t	leader;		/* held by the batch leader in the database */
 };
 
-static struct gate *g;	/* mapped once at start, then read-only; *g is the segment's lock */
+/*
+ * Mapped once at start (leadergate_init, before the database thread), then
+ * the database thread's only: it sets it to NULL for good when the lock
+ * cannot be waited for (leadergate_enter).
+ */
+static struct segment *gate;
 
 /* Initialises a new segment; the caller holds the file's flock. */
 static int
-gate_setup(struct gate *p)
+gate_setup(struct segment *p)
 {
 	pthread_mutexattr_t a;
 	int rc;
@@ -61,7 +68,7 @@ gate_setup(struct gate *p)
 	if ((rc = pthread_mutexattr_setpshared(&a, PTHREAD_PROCESS_SHARED)) == 0 &&
 	    (rc = pthread_mutexattr_setrobust(&a, PTHREAD_MUTEX_ROBUST)) == 0 &&
 	    (rc = pthread_mutexattr_setprotocol(&a, PTHREAD_PRIO_INHERIT)) == 0 &&
-	    (rc = pthread_mutex_init(&p->lock, &a)) == 0)
+	    (rc = pthread_mutex_init(&p->leader, &a)) == 0)
 		p->magic = GATE_MAGIC;
 	pthread_mutexattr_destroy(&a);
 	return rc;
@@ -71,7 +78,7 @@ void
 leadergate_init(void)
 {
 	char path[PATH_MAX], why[PATH_MAX + 64];
-	struct gate *p = MAP_FAILED;
+	struct segment *p = MAP_FAILED;
 	struct stat st;
 	int fd, locked = 0, err = 0;
 
@@ -100,7 +107,7 @@ leadergate_init(void)
 		munmap(p, sizeof(*p));
 		goto out;
 	}
-	g = p;
+	gate = p;
 out:
 	/* Unlock explicitly: the mapping keeps the open file, and its flock, alive. */
 	if (locked)
@@ -115,24 +122,23 @@ out:
 int
 leadergate_enter(int64_t deadline)
 {
-	struct timespec now, until;
+	struct timespec until;
 	int64_t wait_until;
 	int rc;
 
-	if (g == NULL)
+	if (gate == NULL)
 		return 0;
-	clock_gettime(CLOCK_MONOTONIC, &now);
-	wait_until = (int64_t)now.tv_sec * 1000 + now.tv_nsec / 1000000 + GATE_PATIENCE_MS;
+	wait_until = clock_ms() + GATE_PATIENCE_MS;
 	if (wait_until > deadline)
 		wait_until = deadline;
-	until = (struct timespec){ wait_until / 1000, (wait_until % 1000) * 1000000 };
-	while ((rc = pthread_mutex_clocklock(&g->lock, CLOCK_MONOTONIC, &until)) == EINTR)
+	until = clock_ts(wait_until);
+	while ((rc = pthread_mutex_clocklock(&gate->leader, CLOCK_MONOTONIC, &until)) == EINTR)
 		;
 	switch (rc) {
 	case 0:
 		return 1;
 	case EOWNERDEAD:	/* a worker died leading: the gate guards no data */
-		pthread_mutex_consistent(&g->lock);
+		pthread_mutex_consistent(&gate->leader);
 		return 1;
 	case ETIMEDOUT:		/* the holder hangs: go without, unless the deadline came */
 		return wait_until < deadline ? 0 : -1;
@@ -144,7 +150,7 @@ leadergate_enter(int64_t deadline)
 		 */
 		log_warning(NULL, "leader gate: cannot wait for it (%s); this "
 		    "worker's batches no longer wait for the others'", strerror(rc));
-		g = NULL;
+		gate = NULL;
 		return 0;
 	}
 }
@@ -152,5 +158,5 @@ leadergate_enter(int64_t deadline)
 void
 leadergate_leave(void)
 {
-	pthread_mutex_unlock(&g->lock);
+	pthread_mutex_unlock(&gate->leader);
 }

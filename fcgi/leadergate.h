@@ -9,7 +9,7 @@ void	leadergate_init(void);
 
 /*
  * Waits until no other worker's leader is in the database, or until the
- * deadline (db_now_ms() clock), but no longer than a second: a leader
+ * deadline (clock_ms(), clock.h), but no longer than a second: a leader
  * that hangs is then passed by.  Called by the worker's database thread
  * only.  Returns 1 when the gate is held (give it back with
  * leadergate_leave), 0 when going without it (no gate, or its holder

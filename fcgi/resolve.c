@@ -9,8 +9,8 @@
 #include <sys/socket.h>
 #include <time.h>
 
+#include "clock.h"
 #include "config.h"
-#include "db.h"
 #include "pp_limits.h"
 #include "resolve.h"
 
@@ -33,14 +33,14 @@ struct lookup {
 	char		 name[256];
 	struct addrinfo	*res;
 	int		 rc;
-	int		 done;		/* lock */
-	int		 abandoned;	/* lock: the caller left; the thread frees it */
+	int		 done;		/* lookups_lock */
+	int		 abandoned;	/* lookups_lock: the caller left; the thread frees it */
 };
 
-static pthread_mutex_t	lock = PTHREAD_MUTEX_INITIALIZER;
-static pthread_cond_t	answered;	/* made once (CLOCK_MONOTONIC), then lock's */
+static pthread_mutex_t	lookups_lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t	answered;	/* made once (CLOCK_MONOTONIC), then lookups_lock's */
 static pthread_once_t	once = PTHREAD_ONCE_INIT;
-static int		left_running;	/* lock: lookups given up on, not ended */
+static int		left_running;	/* lookups_lock: lookups given up on, not ended */
 
 static void
 init_cond(void)
@@ -61,10 +61,10 @@ lookup_thread(void *arg)
 	struct addrinfo *res = NULL;
 	int rc = getaddrinfo(l->name, NULL, &hints, &res);
 
-	pthread_mutex_lock(&lock);
+	pthread_mutex_lock(&lookups_lock);
 	if (l->abandoned) {
 		left_running--;
-		pthread_mutex_unlock(&lock);
+		pthread_mutex_unlock(&lookups_lock);
 		if (res != NULL)
 			freeaddrinfo(res);
 		free(l);
@@ -74,7 +74,7 @@ lookup_thread(void *arg)
 	l->rc = rc;
 	l->done = 1;
 	pthread_cond_broadcast(&answered);
-	pthread_mutex_unlock(&lock);
+	pthread_mutex_unlock(&lookups_lock);
 	return NULL;
 }
 
@@ -87,9 +87,9 @@ lookup_start(const char *name, char *why, size_t whylen)
 	pthread_t tid;
 	int busy, rc;
 
-	pthread_mutex_lock(&lock);
+	pthread_mutex_lock(&lookups_lock);
 	busy = left_running >= LOOKUPS_MAX;
-	pthread_mutex_unlock(&lock);
+	pthread_mutex_unlock(&lookups_lock);
 	if (busy) {
 		snprintf(why, whylen, "name resolution: %s: %d earlier lookups have not "
 		    "ended", name, LOOKUPS_MAX);
@@ -116,15 +116,15 @@ lookup_start(const char *name, char *why, size_t whylen)
 static void
 lookups_wait(struct lookup **l, int n, int64_t deadline)
 {
-	struct timespec until = { deadline / 1000, (deadline % 1000) * 1000000 };
+	struct timespec until = clock_ts(deadline);
 	int pending;
 
-	pthread_mutex_lock(&lock);
+	pthread_mutex_lock(&lookups_lock);
 	for (;;) {
 		pending = 0;
 		for (int i = 0; i < n; i++)
 			pending += l[i] != NULL && !l[i]->done;
-		if (pending == 0 || pthread_cond_timedwait(&answered, &lock, &until) == ETIMEDOUT)
+		if (pending == 0 || pthread_cond_timedwait(&answered, &lookups_lock, &until) == ETIMEDOUT)
 			break;
 	}
 	for (int i = 0; i < n; i++)
@@ -133,7 +133,7 @@ lookups_wait(struct lookup **l, int n, int64_t deadline)
 			left_running++;
 			l[i] = NULL;
 		}
-	pthread_mutex_unlock(&lock);
+	pthread_mutex_unlock(&lookups_lock);
 }
 
 /* Copies the i-th element of a comma-separated list into buf; "" when absent. */

@@ -22,7 +22,7 @@ struct resolved {
  * Resolves the n names of hosts (libpq's comma-separated list; socket
  * directories and addresses are kept as they are) by the deadline (the
  * connect timeout from the connect's start, which why names)
- * (db_now_ms() clock); ports is one port or one per host.  Returns 0 when
+ * (clock_ms(), clock.h); ports is one port or one per host.  Returns 0 when
  * at least one entry is left to try; -1 when none is (why filled).  A name
  * that failed or did not answer in time is left out, and why names the
  * first one.  Called by the database thread only.

@@ -1,12 +1,12 @@
 /* routes.c: maps method and path to a handler and writes the response. */
 #include <inttypes.h>
-#include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
+#include "clock.h"
 #include "db.h"
 #include "dbthread.h"
 #include "fcgiserve.h"
@@ -85,67 +85,40 @@ json(struct response *res, int status, const char *fmt, ...)
 }
 
 /*
- * Database failures are logged once per outage and reason: a worker retries
- * every 500 ms while the database is down, and the same line each time
- * would drown the log. The recovery is logged once too.  The reasons said
- * in this outage are all kept (the last SAID_MAX): two reasons that take
- * turns (a timeout between two 22003s under load, a right revoked and
- * granted back in turn) are each said once, not once per turn.  "Once" is
- * per worker process: each holds its own connection and says what it met.
+ * Database failures are logged once per outage and reason (log.h's
+ * log_outage): a worker retries every 500 ms while the database is down,
+ * and the same line each time would drown the log.  The recovery is
+ * logged once too.  Two reasons that take turns (a timeout between two
+ * 22003s under load, a right revoked and granted back in turn) are each
+ * said once, not once per turn.  "Once" is per worker process: each holds
+ * its own connection and says what it met.
  */
-#define SAID_MAX	8
-static pthread_mutex_t	 report_lock = PTHREAD_MUTEX_INITIALIZER;
-static char		 said[SAID_MAX][256];	/* report_lock: this outage's reasons */
-static unsigned		 nsaid;		/* report_lock: how many said, all told */
-static int		 failing;	/* report_lock to write; read atomically without it */
-static unsigned long	 repeats;	/* report_lock */
+static struct log_outage db_outage = LOG_OUTAGE_INIT;
 
-/* 1 when why was said in this outage already (report_lock held). */
-static int
-said_already(const char *why)
-{
-	unsigned i;
-
-	for (i = 0; i < nsaid && i < SAID_MAX; i++)
-		if (strncmp(said[i], why, sizeof(said[i]) - 1) == 0)
-			return 1;
-	return 0;
-}
-
+/* A failure the database thread met: said once per outage, its repeats at debug level. */
 static void
-db_failed(const char *reqid, const char *why)
+report_db_failure(const char *reqid, const char *why)
 {
-	pthread_mutex_lock(&report_lock);
-	if (!said_already(why)) {
+	if (log_outage_fail(&db_outage, why))
 		log_warning(reqid, "database: %s", why);
-		snprintf(said[nsaid++ % SAID_MAX], sizeof(said[0]), "%s", why);
-	} else {
-		repeats++;
+	else
 		log_debug(reqid, "database: %s (again)", why);
-	}
-	__atomic_store_n(&failing, 1, __ATOMIC_RELAXED);
-	pthread_mutex_unlock(&report_lock);
 }
 
 /* Called after each success; costs one relaxed load unless an outage ends. */
 static void
-db_ok(void)
+report_db_recovery(void)
 {
-	if (!__atomic_load_n(&failing, __ATOMIC_RELAXED))
-		return;
-	pthread_mutex_lock(&report_lock);
-	if (failing) {
-		log_info(NULL, "database: reachable again (%lu repeated failures "
+	long repeats;
+
+	if ((repeats = log_outage_over(&db_outage)) >= 0)
+		log_info(NULL, "database: reachable again (%ld repeated failures "
 		    "not logged)", repeats);
-		failing = 0;
-		repeats = 0;
-		nsaid = 0;
-	}
-	pthread_mutex_unlock(&report_lock);
 }
 
+/* The 503 of a request the database thread could not serve (st: why not). */
 static void
-db_down(struct response *res, const char *reqid, enum db_status st,
+unavailable_answer(struct response *res, const char *reqid, enum db_status st,
     const char *why)
 {
 	if (st == DB_WENT_BACK) {	/* until an operator acts: no Retry-After */
@@ -154,7 +127,7 @@ db_down(struct response *res, const char *reqid, enum db_status st,
 		return;
 	}
 	if (st == DB_FAILED)
-		db_failed(reqid, why);
+		report_db_failure(reqid, why);
 	json(res, 503, "{\"error\": \"database unavailable\"}\n");
 	res->retry = 1;
 }
@@ -165,7 +138,7 @@ pong_answer(struct response *res, const char *reqid, const char *accept,
     enum db_status st, int64_t n, const char *why)
 {
 	if (st != DB_OK) {
-		db_down(res, reqid, st, why);
+		unavailable_answer(res, reqid, st, why);
 		return;
 	}
 	if (accept_prefers_json(accept)) {
@@ -182,7 +155,7 @@ pings_answer(struct response *res, const char *reqid, enum db_status st, int64_t
     const char *why)
 {
 	if (st != DB_OK) {
-		db_down(res, reqid, st, why);
+		unavailable_answer(res, reqid, st, why);
 		return;
 	}
 	json(res, 200, "{\"pings\": %" PRId64 "}\n", n);
@@ -201,7 +174,7 @@ ready_answer(struct response *res, const char *reqid, enum db_status st, const c
 		return;
 	}
 	if (st == DB_FAILED)
-		db_failed(reqid, why);
+		report_db_failure(reqid, why);
 	json(res, 503, "{\"status\": \"not ready\", \"database\": \"unavailable\"}\n");
 }
 
@@ -324,14 +297,14 @@ _Static_assert(sizeof(struct pending) <= FCGI_SCRATCH_MAX, "struct pending outgr
 
 /* On the database thread: answers and ends the request. */
 static void
-db_done(struct job *j, enum db_status st, int64_t n, const char *why)
+answer_pending(struct job *j, enum db_status st, int64_t n, const char *why)
 {
 	struct pending *p = (struct pending *)j;
 	struct response res = { .status = 500, .ctype = "application/json", .route = p->route };
 	const char *reqid = FCGX_GetParam("REQUEST_ID", p->req->envp);
 
 	if (st == DB_OK)
-		db_ok();
+		report_db_recovery();
 	switch (p->route) {
 	case ROUTE_PINGPONG:
 	case ROUTE_ROOT:
@@ -354,7 +327,7 @@ db_done(struct job *j, enum db_status st, int64_t n, const char *why)
 
 /*
  * Answers what needs no database at once; hands pongs and reads to the
- * database thread (returns 1: db_done answers them).
+ * database thread (returns 1: answer_pending answers them).
  */
 int
 routes_serve(FCGX_Request *req)
@@ -381,8 +354,8 @@ routes_serve(FCGX_Request *req)
 	p = fcgiserve_scratch(req);
 	*p = (struct pending){ .req = req, .route = (enum route)r, .t0 = t0 };
 	p->job.kind = routes[r].work == WORK_READ ? JOB_READ : JOB_PONG;
-	p->job.deadline = db_request_deadline(db_now_ms());
-	p->job.done = db_done;
+	p->job.deadline = db_request_deadline(clock_ms());
+	p->job.done = answer_pending;
 	dbthread_submit(&p->job);
 	return 1;
 }

@@ -2,6 +2,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "clock.h"
 #include "config.h"
 #include "db.h"
 #include "log.h"
@@ -52,7 +53,7 @@ schema_migrate(int argc, char *argv[])
 		return 1;
 	}
 	db_init(0);	/* the step changes only what it names: no start-up schema */
-	deadline = db_now_ms() + config_int(S_DB_CONNECT_TIMEOUT) * 1000 +
+	deadline = clock_ms() + config_int(S_DB_CONNECT_TIMEOUT) * 1000 +
 	    config_int(S_DB_STATEMENT_TIMEOUT);
 	if (db_command(sql_widen, deadline, before, sizeof(before), why, sizeof(why)) != DB_OK) {
 		log_error(NULL, "migrate widen: %s; nothing changed", why);

@@ -11,6 +11,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "clock.h"
 #include "config.h"
 #include "counterfile.h"
 #include "log.h"
@@ -23,7 +24,7 @@
 #define LOCK_FILE	".ping_pong_counter.lock"
 
 /*
- * Nothing here runs on the database thread (issue 26): sharedfile_update
+ * No I/O here runs on the database thread (issue 26): sharedfile_update
  * only records the latest count and wakes this module's writer thread,
  * which writes the file whenever it can; a slow or locked volume delays
  * the file, never an answer, and the file always ends up at the latest
@@ -43,15 +44,20 @@
  * {outcome="failure"}) and retried every PP_SHARED_RETRY_MS.
  */
 
-/* Set by sharedfile_init before any thread, then read-only. */
+/*
+ * Set by sharedfile_init, then read-only: before the request threads start
+ * and before the writer thread.  The database thread, started earlier,
+ * reaches sharedfile_update only for a job a request thread queued.
+ */
 static const char	*dir;
 static char		 path[PATH_MAX], lockpath[PATH_MAX], tmppath[PATH_MAX];
+static char		 who[128];	/* whom the volume must let write, for the messages */
 static pthread_mutex_t	 want_lock = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t	 want_more = PTHREAD_COND_INITIALIZER;	/* with want_lock */
 static int64_t		 wanted;	/* want_lock: the largest count asked for */
 static int64_t		 written;	/* the writer thread's: largest count it wrote */
-static int		 failing;	/* the writer thread's: an outage was logged and not yet over */
-static char		 who[128];	/* whom the volume must let write, for the messages */
+/* The volume's outage, said once (one reason: the first failure's words) until a write works. */
+static struct log_outage volume_outage = LOG_OUTAGE_INIT;
 
 static void	*writer(void *);
 
@@ -96,7 +102,7 @@ sharedfile_init(void)
 	if (make_dirs(dir) == -1) {
 		log_error(NULL, "shared volume %s: cannot create: %s (the stack runs as %s, "
 		    "which needs write access there)", dir, strerror(errno), who);
-		failing = 1;	/* no thread yet: the writer's own, from here */
+		log_outage_fail(&volume_outage, NULL);	/* the writer's failures: said here */
 	} else if (safefile_dir_ok(dir, why, sizeof(why)) == -1) {
 		log_error(NULL, "shared volume refused, the count is not written there: %s "
 		    "(give %s write access to a directory not writable by everyone, or sticky)",
@@ -131,7 +137,7 @@ read_current(void)
 static int
 lock_bounded(int lfd)
 {
-	struct timespec step = { 0, 10 * 1000 * 1000 };
+	struct timespec step = clock_ts(10);
 
 	for (int waited = 0; flock(lfd, LOCK_EX | LOCK_NB) == -1; waited += 10) {
 		if (errno != EWOULDBLOCK && errno != EINTR)
@@ -208,12 +214,29 @@ sharedfile_update(int64_t count)
 	pthread_mutex_unlock(&want_lock);
 }
 
+/* The first failed write of an outage (err: its errno). */
+static void
+say_write_failure(int err)
+{
+	if (err == EWOULDBLOCK)
+		log_error(NULL, "shared volume %s: the lock %s is held by another "
+		    "process for over %d ms; %s waits (pongs go on; logged once "
+		    "until it works again)", dir, LOCK_FILE, PP_SHARED_LOCK_WAIT_MS,
+		    COUNTER_FILE);
+	else
+		log_error(NULL, "shared volume %s: cannot write %s: %s "
+		    "(the stack runs as %s, which needs write access there; "
+		    "pongs go on; logged once until it works again)", dir,
+		    COUNTER_FILE, strerror(err), who);
+}
+
 /* The writer: the latest count asked for, whenever the volume takes it. */
 static void *
 writer(void *arg)
 {
-	struct timespec retry = { PP_SHARED_RETRY_MS / 1000, (PP_SHARED_RETRY_MS % 1000) * 1000000L };
+	struct timespec retry = clock_ts(PP_SHARED_RETRY_MS);
 	int64_t count;
+	int err;
 
 	(void)arg;
 	for (;;) {
@@ -225,24 +248,15 @@ writer(void *arg)
 		if (write_locked(count) == 0) {
 			written = count;
 			metrics_shared_file(1);
-			if (failing)
+			if (log_outage_over(&volume_outage) >= 0)
 				log_info(NULL, "shared volume %s: writing %s again", dir,
 				    COUNTER_FILE);
-			failing = 0;
 			continue;
 		}
+		err = errno;
 		metrics_shared_file(0);
-		if (!failing && errno == EWOULDBLOCK)
-			log_error(NULL, "shared volume %s: the lock %s is held by another "
-			    "process for over %d ms; %s waits (pongs go on; logged once "
-			    "until it works again)", dir, LOCK_FILE, PP_SHARED_LOCK_WAIT_MS,
-			    COUNTER_FILE);
-		else if (!failing)
-			log_error(NULL, "shared volume %s: cannot write %s: %s "
-			    "(the stack runs as %s, which needs write access there; "
-			    "pongs go on; logged once until it works again)", dir,
-			    COUNTER_FILE, strerror(errno), who);
-		failing = 1;
+		if (log_outage_fail(&volume_outage, NULL))
+			say_write_failure(err);
 		nanosleep(&retry, NULL);
 	}
 	return NULL;
