@@ -1,8 +1,8 @@
 # The docs hold together: the README fits a screen or two, every relative
 # link in README.md and docs/*.md reaches a file (and, with #anchor, a
-# heading of it), and every repository file or test they name in backticks
-# exists. A file renamed or split without its citations fails here, naming
-# the doc and the name.
+# heading of it), and every repository file, test or C function they name
+# in backticks exists. A file or function renamed or split without its
+# citations fails here, naming the doc and the name.
 use strict;
 use warnings;
 use lib 't/lib';
@@ -114,6 +114,19 @@ for my $doc (@docs) {
 	}
 }
 ok($names > 100, "$names names of files and tests checked");
+
+# A function named in backticks (`routes_serve()`) is one of the C sources'
+# (a function renamed without its citation fails here too).
+my $c = join "\n", map { slurp($_) } glob("$root/{common,fcgi,authproxy,logoutput,launcher,bench}/*.[ch]");
+my %code_words = map { $_ => 1 } $c =~ /\b([A-Za-z_]\w*)\s*\(/g;
+my $funcs = 0;
+for my $doc (@docs) {
+	for my $f (prose($text{$doc}) =~ /`([A-Za-z_]\w*)\(\)`/g) {
+		$funcs++;
+		$missing{"$doc: $f()"} = 1 unless $code_words{$f};
+	}
+}
+ok($funcs > 10, "$funcs function names checked");
 is_deeply([sort keys %missing], [], 'every file and test named in the docs exists')
     or diag join "\n", 'missing:', sort keys %missing;
 
