@@ -32,7 +32,7 @@ static long	app_port, auth_port;
 static char	rec[RECORD_MAX];	/* a record being assembled */
 static size_t	reclen;
 static int	skipping;		/* dropping the rest of a record too long */
-static unsigned long dropped;	/* records not in nginx's shape or too long: the first is logged */
+static struct log_outage dropped = LOG_OUTAGE_INIT;	/* records not in nginx's shape or too long: the first is logged, for the process's life */
 static char	out[OUT_MAX];		/* access lines not yet written */
 static size_t	outlen;
 
@@ -242,7 +242,7 @@ split_record(char *s)
 	}
 	if (n != F__MAX || !numeric(f[F_MSEC]) || !numeric(f[F_PID]) || !numeric(f[F_PORT]) ||
 	    !numeric(f[F_STATUS])) {
-		if (dropped++ == 0)
+		if (log_outage_fail(&dropped, NULL))
 			log_error(NULL, "access log: a record not in nginx's pp_record shape; dropped "
 			    "(this one is logged, the next are not)");
 		return;
@@ -273,7 +273,7 @@ accesslog_read(void)
 				continue;
 			else if (reclen + 1 == sizeof(rec)) {
 				skipping = 1;
-				if (dropped++ == 0)
+				if (log_outage_fail(&dropped, NULL))
 					log_error(NULL, "access log: a record longer than %d bytes; dropped",
 					    RECORD_MAX);
 			} else

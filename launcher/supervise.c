@@ -11,10 +11,10 @@
 #include <sys/signalfd.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "accesslog.h"
+#include "clock.h"
 #include "guardian.h"
 #include "log.h"
 #include "part.h"
@@ -70,15 +70,6 @@ static pid_t		pgid;		/* the guardian's: every part's group */
 static int		sigfd = -1;
 static sigset_t		handled;
 static int		stopping;	/* 0 while running; once stopping, the exit status + 1 */
-
-static double
-now(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + ts.tv_nsec / 1e9;
-}
 
 static int
 signal_number(const char *name)
@@ -268,14 +259,14 @@ start_all(void)
 
 	for (int i = 0; i < nparts; i++) {
 		struct part *p = &parts[i];
-		double deadline = now() + READY_SECONDS;
+		double deadline = clock_s() + READY_SECONDS;
 
 		if (part_start(p, pgid, &handled) == -1) {
 			begin_stop(1);
 			return -1;
 		}
 		while (!stopping && strcmp(p->ready, "-") != 0 && stat(p->ready, &st) == -1) {
-			if (now() > deadline) {
+			if (clock_s() > deadline) {
 				log_error(NULL, "%s failed to start: %s did not appear within %d s; stopping the stack",
 				    p->name, p->ready, READY_SECONDS);
 				begin_stop(1);
@@ -303,12 +294,12 @@ stop_all(void)
 {
 	for (int i = nparts - 1; i >= 0; i--) {
 		struct part *p = &parts[i];
-		double deadline = now() + (double)grace;
+		double deadline = clock_s() + (double)grace;
 
 		if (!alive(p))
 			continue;
 		kill(p->pid, p->stopsig);
-		while (alive(p) && now() < deadline)
+		while (alive(p) && clock_s() < deadline)
 			step(0.1);
 		if (alive(p)) {
 			log_warning(NULL, "%s did not stop within %ld s: killed", p->name, grace);
@@ -319,7 +310,7 @@ stop_all(void)
 	}
 	/* What is left of the group (orphans, the guardian) goes now. */
 	kill(-pgid, SIGKILL);
-	for (double end = now() + 2; now() < end && waitpid(-1, NULL, WNOHANG) != -1; )
+	for (double end = clock_s() + 2; clock_s() < end && waitpid(-1, NULL, WNOHANG) != -1; )
 		step(0.02);
 	for (int i = 0; i < nparts; i++)
 		part_relay(&parts[i]);
