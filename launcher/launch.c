@@ -173,7 +173,7 @@ main(int argc, char *argv[])
 	/*
 	 * libpq and libcurl pull in GnuTLS (through libldap), whose constructor
 	 * initialises it in every process that loads it: 1.2 MiB of a worker's
-	 * resident set, for a library nothing here calls (README: performance).
+	 * resident set, for a library nothing here calls.
 	 * nginx's $time_iso8601 is local time: UTC makes every stamp one format.
 	 */
 	if (setenv("GNUTLS_NO_IMPLICIT_INIT", "1", 1) == -1 || setenv("TZ", "UTC", 1) == -1)
