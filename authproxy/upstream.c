@@ -50,7 +50,7 @@ upstream_start(void)
 	pthread_t tid;
 
 	if ((size_t)snprintf(sa.sun_path, sizeof(sa.sun_path), "%s/auth-log.sock",
-	    config_str(S_RUNTIME_DIR)) >= sizeof(sa.sun_path)) {
+	    config_state_dir()) >= sizeof(sa.sun_path)) {
 		log_warning(NULL, "metrics: runtime directory path too long for a socket; "
 		    "no upstream counts");
 		return;

@@ -7,6 +7,14 @@
 /* One row per setting; README.md's configuration table mirrors it (t/ checks). */
 static const struct row rows[S__MAX] = {
 	[S_ROLE] =		{ "PING_PONG_ROLE", T_CHOICE, "all", 0, 0, CF_LAUNCH, 0, "app|authproxy|log-output|all" },
+	/*
+	 * The launcher's runtime directory (its lock, nginx's config, the
+	 * sockets).  Each program it starts gets that directory's state/ under
+	 * this same name (the launcher's pool()), and keeps its files in the
+	 * directory it was given (config_state_dir).  The name stays: t/18 and
+	 * t/23 start programs alone with it set to their own directory, so a
+	 * name of its own for the programs would change those tests.
+	 */
 	[S_RUNTIME_DIR] =	{ "PING_PONG_RUNTIME_DIR", T_NGINX, "./var/run", 0, 0, CF_LAUNCH, 0 },
 	[S_APP_PORT] =		{ "PING_PONG_APP_PORT", T_PORT, "3000", 1, 65535, CF_APP | CF_LAUNCH, 0 },
 	[S_LOG_LEVEL] =		{ "PING_PONG_LOG_LEVEL", T_LEVEL, "INFO", 0, 0, CF_ALL, 0 },

@@ -92,6 +92,14 @@ long	config_int(enum setting);	/* numbers, ports, booleans (0/1), a choice's ind
 int	config_is_set(enum setting);	/* given explicitly (env or .env) */
 long	config_db_host_count(void);	/* how many hosts PING_PONG_DB_HOST lists */
 /*
+ * The directory a program keeps its files in (metrics.shm, answers.shm,
+ * guard.shm, leader.shm, auth-log.sock): PING_PONG_RUNTIME_DIR as the
+ * program received it.  The launcher reads that setting as its runtime
+ * directory and starts every program with it set to the runtime
+ * directory's state/; a program started alone takes the value as given.
+ */
+const char *config_state_dir(void);
+/*
  * The one request-deadline formula: the longest a worker takes to answer
  * (connect + statement timeouts), in ms.  db.c's deadlines, the worker's
  * drain on stop and nginx's fastcgi_read_timeout all derive from it.

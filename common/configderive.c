@@ -1,8 +1,14 @@
-/* configderive.c: what follows from the settings: the request budget, the workers started, nginx's read timeout, the settings a role reads. */
+/* configderive.c: what follows from the settings: a program's own directory, the request budget, the workers started, nginx's read timeout, the settings a role reads. */
 #include <strings.h>
 
 #include "configrow.h"
 #include "pp_limits.h"
+
+const char *
+config_state_dir(void)
+{
+	return config_str(S_RUNTIME_DIR);	/* the launcher's state/, when it started this program */
+}
 
 long
 config_request_budget_ms(void)

@@ -40,7 +40,7 @@ guard_open(void)
 	void *p = MAP_FAILED;
 	int fd;
 
-	snprintf(path, sizeof(path), "%s/guard.shm", config_str(S_RUNTIME_DIR));
+	snprintf(path, sizeof(path), "%s/guard.shm", config_state_dir());
 	if ((fd = safefile_open(path, O_RDWR | O_CREAT, 0600)) != -1) {
 		if (ftruncate(fd, sizeof(struct guard)) == 0)
 			p = mmap(NULL, sizeof(struct guard), PROT_READ | PROT_WRITE,

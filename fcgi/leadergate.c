@@ -82,8 +82,8 @@ leadergate_init(void)
 	struct stat st;
 	int fd, locked = 0, err = 0;
 
-	snprintf(path, sizeof(path), "%s/leader.shm", config_str(S_RUNTIME_DIR));
-	if (safefile_dir_ok(config_str(S_RUNTIME_DIR), why, sizeof(why)) == -1) {
+	snprintf(path, sizeof(path), "%s/leader.shm", config_state_dir());
+	if (safefile_dir_ok(config_state_dir(), why, sizeof(why)) == -1) {
 		log_warning(NULL, "leader gate: %s; this worker's batches do not wait "
 		    "for the others'", why);
 		return;

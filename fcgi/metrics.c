@@ -81,8 +81,8 @@ metrics_open(void)
 
 	if (!config_int(S_METRICS))
 		return;		/* every call below is then a no-op (make bench compares) */
-	snprintf(path, sizeof(path), "%s/metrics.shm", config_str(S_RUNTIME_DIR));
-	if (safefile_dir_ok(config_str(S_RUNTIME_DIR), why, sizeof(why)) == 0 &&
+	snprintf(path, sizeof(path), "%s/metrics.shm", config_state_dir());
+	if (safefile_dir_ok(config_state_dir(), why, sizeof(why)) == 0 &&
 	    (m = map_shared(path)) == NULL)
 		snprintf(why, sizeof(why), "%s: %s", path, strerror(errno));
 	if (m == NULL) {
@@ -113,7 +113,7 @@ metrics_open(void)
 			break;
 		}
 	}
-	snprintf(path, sizeof(path), "%s/answers.shm", config_str(S_RUNTIME_DIR));
+	snprintf(path, sizeof(path), "%s/answers.shm", config_state_dir());
 	if (answers_attach(path) == -1)
 		log_warning(NULL, "metrics: %s: %s; pingpong_requests_total is not exposed (the "
 		    "launcher counts the answers from nginx's access records)", path, strerror(errno));
