@@ -101,8 +101,12 @@ sub checkout_copy {
 	my ($name) = @_;
 	my $copy = tempdir("pingpong-$name-XXXXXX", TMPDIR => 1, CLEANUP => !$ENV{KEEP_TMP});
 	chmod 0755, $copy;
-	system("cd $ROOT && git ls-files -z | xargs -0 cp --parents -t $copy") == 0 or die 'copy failed';
-	system("mkdir -p $copy/$BUILD && cp -r $ROOT/$BUILD/. $copy/$BUILD/") == 0 or die 'copy of the build failed';
+	# Times kept: with new ones, the copy's make could find a generated
+	# file (build/sql.c) newer than the objects made from it, as cp -r
+	# happened to write them, and rebuild those with other flags than the
+	# build's own (a SAN=1 build relinked without the sanitizer fails).
+	system("cd $ROOT && git ls-files -z | xargs -0 cp --preserve=timestamps --parents -t $copy") == 0 or die 'copy failed';
+	system("mkdir -p $copy/$BUILD && cp -r --preserve=timestamps $ROOT/$BUILD/. $copy/$BUILD/") == 0 or die 'copy of the build failed';
 	return $copy;
 }
 
