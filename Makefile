@@ -105,7 +105,7 @@ $(BUILD)/pingpong-logoutput: $(LOG_OBJ) $(COMMON_OBJ)
 
 $(BUILD)/pingpong-supervise: $(SUPERVISE_OBJ) $(BUILD)/common/log.o \
     $(CONFIG_OBJ) $(BUILD)/common/privdrop.o \
-    $(BUILD)/common/smallfile.o $(BUILD)/common/answers.o
+    $(BUILD)/common/smallfile.o $(BUILD)/common/answers.o $(BUILD)/common/stopsignals.o
 	$(CC) $(PP_LDFLAGS) $(LDFLAGS) -o $@ $^
 
 $(BUILD)/bench/pingpong-floor: $(BUILD)/bench/floor.o $(BUILD)/bench/pong0.o $(COMMON_OBJ)

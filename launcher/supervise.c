@@ -18,6 +18,7 @@
 #include "guardian.h"
 #include "log.h"
 #include "part.h"
+#include "stopsignals.h"
 #include "supervise.h"
 
 /*
@@ -324,12 +325,8 @@ supervise_main(int argc, char *argv[])
 
 	parse_args(argc, argv);
 
-	sigemptyset(&handled);
-	sigaddset(&handled, SIGCHLD);
-	sigaddset(&handled, SIGTERM);
-	sigaddset(&handled, SIGINT);
-	sigaddset(&handled, SIGHUP);
-	sigaddset(&handled, SIGQUIT);
+	stop_signals_fill(&handled);
+	sigaddset(&handled, SIGCHLD);	/* not a stop: a part's death, read from the same signalfd */
 	sigprocmask(SIG_BLOCK, &handled, NULL);
 	/* A shell without job control starts background jobs with SIGINT ignored. */
 	for (int sig = 1; sig < NSIG; sig++)
