@@ -28,9 +28,9 @@ override PP_LDFLAGS = -pthread $(SANFLAGS)
 CONFIG_SRC = common/dotenv.c common/config.c common/configvalue.c common/configfile.c \
 	     common/configwarn.c common/configderive.c common/configprint.c common/configcli.c
 CONFIG_OBJ = $(CONFIG_SRC:%.c=$(BUILD)/%.o)
-COMMON_SRC = common/log.c $(CONFIG_SRC) common/fcgiserve.c \
-	     common/smallfile.c common/counterfile.c common/privdrop.c common/safefile.c \
-	     common/answers.c
+COMMON_SRC = common/log.c $(CONFIG_SRC) common/fcgistart.c common/fcgiserve.c \
+	     common/httpanswer.c common/stopsignals.c common/smallfile.c common/counterfile.c \
+	     common/privdrop.c common/safefile.c common/answers.c
 WORKER_SRC = fcgi/main.c fcgi/routes.c fcgi/dbthread.c fcgi/db.c fcgi/dbconn.c fcgi/dbwait.c \
 	     fcgi/negotiate.c fcgi/sharedfile.c fcgi/metrics.c \
 	     fcgi/leadergate.c fcgi/dbhosts.c fcgi/resolve.c fcgi/guard.c fcgi/schema.c \

@@ -50,13 +50,15 @@ do_token(FCGX_Request *req)
 	static __thread char tok[PP_TOKEN_MAX + 1];
 	char why[256], safe[256];
 
+	/* No body: nginx reads the headers (auth_request_set) and answers itself. */
 	if (refresher_token(tok, sizeof(tok), why, sizeof(why)) == 0) {
-		FCGX_FPrintF(req->out, "Status: 200\r\nX-Access-Token: %s\r\n\r\n", tok);
+		http_answer(req, 200, NULL, &(struct http_header){ "X-Access-Token", tok }, 1,
+		    NULL, 0);
 		explicit_bzero(tok, strlen(tok));
 		return;
 	}
 	header_value(safe, sizeof(safe), why);
-	FCGX_FPrintF(req->out, "Status: 401\r\nX-Token-Error: %s\r\n\r\n", safe);
+	http_answer(req, 401, NULL, &(struct http_header){ "X-Token-Error", safe }, 1, NULL, 0);
 }
 
 static void
@@ -105,14 +107,7 @@ do_metrics(FCGX_Request *req)
 	    PP_METRICS_PROCESS_FMT,
 	    st.refresh_ok, st.refresh_failed, st.valid, st.valid ? st.expires_at : 0.0,
 	    "authproxy", (unsigned long long)started);
-	/* A scrape that does not fit is an error, never a cut-off 200. */
-	if (n < 0 || (size_t)n >= sizeof(buf) - len) {
-		log_error(NULL, "/metrics: more than %d bytes", PP_AUTH_METRICS_MAX);
-		reply_json(req, 500, NULL, json_pack("{s:s}", "error", "metrics too large"));
-		return;
-	}
-	FCGX_FPrintF(req->out, "Status: 200 OK\r\nContent-Type: text/plain; version=0.0.4; "
-	    "charset=utf-8\r\nCache-Control: no-store\r\n\r\n%s", buf);
+	reply_metrics(req, buf, n < 0 ? n : (int)len + n, sizeof(buf));
 }
 
 static void

@@ -52,8 +52,8 @@ main(int argc, char *argv[])
 		fatal("pthread_create: %s", strerror(errno));
 	if (n < THREADS)
 		log_warning(NULL, "pthread_create: %s; %d of %d threads", strerror(errno), n, THREADS);
-	/* Waits for a stop signal: those fcgiserve_start blocked (with any blocked at exec). */
-	pthread_sigmask(SIG_BLOCK, NULL, &stop);
+	/* Waits for a stop signal (fcgiserve_start blocked them). */
+	fcgiserve_stop_signals(&stop);
 	while (sigwait(&stop, &sig) != 0)
 		;
 	_exit(0);

@@ -1,4 +1,4 @@
-/* fcgiserve.c: the programs' shared start, request threads over an epoll set of idle connections, and draining on stop. */
+/* fcgiserve.c: the FastCGI programs' request threads over an epoll set of idle connections, and draining on stop. */
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
@@ -11,11 +11,9 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "config.h"
 #include "fcgiserve.h"
 #include "log.h"
 #include "pp_limits.h"
-#include "privdrop.h"
 
 /*
  * nginx keeps its FastCGI connections open between requests
@@ -50,33 +48,6 @@ static int		failed;		/* atomic: a request thread could not go on */
 static int		inflight;	/* atomic: requests between accept and finish */
 static fcgi_handler	handle;		/* set before the threads, then read-only */
 static fcgi_deferring_handler handle_deferring;	/* likewise */
-static sigset_t		stop_signals;	/* likewise */
-
-int
-fcgiserve_start(int argc, char *argv[], unsigned owners, const char *component)
-{
-	char why[256];
-	int rc;
-
-	if (stdio_open() == -1)		/* before any file: none may become stderr */
-		return 1;
-	if ((rc = config_main(argc, argv, owners)) != -1)
-		return rc;
-	log_init(component, (enum log_level)config_int(S_LOG_LEVEL),
-	    (enum log_format)config_int(S_LOG_FORMAT));
-	/* Settings and secret files are read; as root, nothing else needs it. */
-	if (privdrop(config_str(S_USER), why, sizeof(why)) == -1)
-		fatal("%s", why);
-	sigemptyset(&stop_signals);
-	sigaddset(&stop_signals, SIGTERM);
-	sigaddset(&stop_signals, SIGINT);
-	sigaddset(&stop_signals, SIGUSR1);
-	sigaddset(&stop_signals, SIGHUP);
-	sigaddset(&stop_signals, SIGQUIT);
-	pthread_sigmask(SIG_BLOCK, &stop_signals, NULL);
-	signal(SIGPIPE, SIG_IGN);
-	return -1;
-}
 
 /*
  * A request thread that cannot go on (its epoll set broke) says why once
@@ -183,7 +154,7 @@ accept_one(void)
  * (then freed).
  */
 static int
-take(struct conn *c)
+next_request(struct conn *c)
 {
 	/*
 	 * When the connection was closed by nginx, FCGX_Accept_r tries the
@@ -207,7 +178,7 @@ take(struct conn *c)
  * closed after this request instead of kept.
  */
 static void
-drain_stdin(FCGX_Request *req)
+read_stdin_end(FCGX_Request *req)
 {
 	char buf[1024];
 	size_t total = 0;
@@ -236,24 +207,6 @@ put_back(struct conn *c)
 		conn_free(c);		/* nginx opens a new one */
 	}
 	__atomic_sub_fetch(&inflight, 1, __ATOMIC_SEQ_CST);
-}
-
-const char *
-http_reason(int status)
-{
-	switch (status) {
-	case 200: return "OK";
-	case 400: return "Bad Request";
-	case 401: return "Unauthorized";
-	case 404: return "Not Found";
-	case 405: return "Method Not Allowed";
-	case 413: return "Content Too Large";
-	case 500: return "Internal Server Error";
-	case 502: return "Bad Gateway";
-	case 503: return "Service Unavailable";
-	case 504: return "Gateway Timeout";
-	}
-	return "Unknown";
 }
 
 void *
@@ -285,10 +238,10 @@ serve(void *arg)
 		}
 		for (int i = 0; i < n; i++) {
 			c = ev[i].data.ptr;
-			if (c == (void *)&listen_tag ? (c = accept_one()) == NULL : take(c) != 0)
+			if (c == (void *)&listen_tag ? (c = accept_one()) == NULL : next_request(c) != 0)
 				continue;
 			__atomic_add_fetch(&inflight, 1, __ATOMIC_SEQ_CST);
-			drain_stdin(&c->req);
+			read_stdin_end(&c->req);
 			if (handle_deferring == NULL)
 				handle(&c->req);
 			else if (handle_deferring(&c->req))
@@ -299,8 +252,9 @@ serve(void *arg)
 	return NULL;
 }
 
+/* Waits up to max_ms for the requests in flight (deferred ones too) to be finished. */
 static void
-drain(long max_ms)
+wait_inflight(long max_ms)
 {
 	struct timespec step = { 0, 10 * 1000 * 1000 };
 
@@ -318,6 +272,7 @@ fcgiserve_run(int nthreads, fcgi_handler handler, fcgi_deferring_handler deferri
     long drain_ms)
 {
 	struct rlimit rl;
+	sigset_t stop;
 	pthread_t tid;
 	int sig, fl;
 
@@ -351,10 +306,11 @@ fcgiserve_run(int nthreads, fcgi_handler handler, fcgi_deferring_handler deferri
 		    strerror(errno), i, nthreads);
 		break;
 	}
-	while (sigwait(&stop_signals, &sig) != 0)
+	fcgiserve_stop_signals(&stop);	/* blocked since fcgiserve_start */
+	while (sigwait(&stop, &sig) != 0)
 		;
 	__atomic_store_n(&stopping, 1, __ATOMIC_SEQ_CST);
 	log_debug(NULL, "signal %d: draining", sig);
-	drain(drain_ms);
+	wait_inflight(drain_ms);
 	return __atomic_load_n(&failed, __ATOMIC_SEQ_CST);
 }

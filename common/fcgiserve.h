@@ -1,10 +1,12 @@
-/* fcgiserve.h: FastCGI request threads, deferred answers and a clean stop, shared by the three programs. */
+/* fcgiserve.h: the FastCGI programs' shared layer: their start (fcgistart.c), request threads, deferred answers and a clean stop (fcgiserve.c). */
 #ifndef PP_FCGISERVE_H
 #define PP_FCGISERVE_H
 
+#include <signal.h>
+
 #include <fcgiapp.h>
 
-/* Answers one request completely. */
+/* Answers one request completely (with http_answer, httpanswer.h). */
 typedef void (*fcgi_handler)(FCGX_Request *);
 
 /*
@@ -12,9 +14,6 @@ typedef void (*fcgi_handler)(FCGX_Request *);
  * thread, ending it then with fcgiserve_finish; 0 when answered.
  */
 typedef int (*fcgi_deferring_handler)(FCGX_Request *);
-
-/* The reason phrase of an HTTP status these programs send ("OK", ...). */
-const char *http_reason(int status);
 
 /* Ends a request a deferring handler kept (any thread, once). */
 void	fcgiserve_finish(FCGX_Request *req);
@@ -30,11 +29,14 @@ void	*fcgiserve_scratch(FCGX_Request *req);
 /*
  * The start every program shares: the command line and settings of the
  * given owners (config_main), the log as component, and the stop signals
- * (TERM, INT, HUP, QUIT and USR1, multiwatch's graceful signal) blocked in
- * every thread.  Returns -1 when the program should go on and serve, else
- * the status to exit with.  Call first, before any thread starts.
+ * (fcgiserve_stop_signals) blocked in every thread.  Returns -1 when the
+ * program should go on and serve, else the status to exit with.  Call
+ * first, before any thread starts.
  */
 int	fcgiserve_start(int argc, char *argv[], unsigned owners, const char *component);
+
+/* The programs' stop signals: every process's (stopsignals.h) and SIGUSR1, multiwatch's graceful one. */
+void	fcgiserve_stop_signals(sigset_t *set);
 
 /*
  * Serves the listen socket on fd 0 (spawn-fcgi's) with nthreads threads

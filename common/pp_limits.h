@@ -21,6 +21,7 @@
 #define PP_LOG_UPSTREAM_MS	2000	/* log-output: one call to ping-pong's /pings */
 #define PP_LOG_WAITING_MAX	512	/* log-output: requests waiting for the count; then 503 */
 #define PP_LOG_DRAIN_MS		(2 * PP_LOG_UPSTREAM_MS + 500)	/* its wait: the call in progress, then the waiters' */
+#define PP_LOG_METRICS_MAX	4096	/* bytes of log-output's /metrics text */
 #define PP_WORKER_DRAIN_MARGIN_MS 1000	/* a worker's wait on stop: request budget + this */
 #define PP_FCGI_READ_MARGIN_S	3	/* nginx's fastcgi_read_timeout: request budget + this */
 #define PP_DB_KEEPALIVES_IDLE	5	/* libpq: seconds of silence before the first probe */

@@ -10,6 +10,7 @@
 #include "db.h"
 #include "dbthread.h"
 #include "fcgiserve.h"
+#include "httpanswer.h"
 #include "log.h"
 #include "metrics.h"
 #include "negotiate.h"
@@ -260,25 +261,16 @@ seconds_since(const struct timespec *t0)
 static void
 respond(FCGX_Request *req, struct response *res, const struct timespec *t0)
 {
-	const char *method = FCGX_GetParam("REQUEST_METHOD", req->envp);
-	size_t len = res->big != NULL ? res->biglen : strlen(res->body);
+	struct http_header extra[2];
+	size_t nextra = 0;
 
-	/* With the length, nginx sends the body as it is, not in chunks
-	 * (libfcgi has its own printf: no %zu). */
-	FCGX_FPrintF(req->out, "Status: %d %s\r\nContent-Type: %s\r\n"
-	    "Content-Length: %lu\r\nCache-Control: no-store\r\n", res->status,
-	    http_reason(res->status), res->ctype, (unsigned long)len);
 	if (res->allow != NULL)
-		FCGX_FPrintF(req->out, "Allow: %s\r\n", res->allow);
+		extra[nextra++] = (struct http_header){ "Allow", res->allow };
 	if (res->retry)
-		FCGX_FPrintF(req->out, "Retry-After: %s\r\n", RETRY_AFTER);
-	FCGX_PutS("\r\n", req->out);
-	if (method == NULL || strcmp(method, "HEAD") != 0) {
-		if (res->big != NULL)
-			FCGX_PutStr(res->big, (int)res->biglen, req->out);
-		else
-			FCGX_PutS(res->body, req->out);
-	}
+		extra[nextra++] = (struct http_header){ "Retry-After", RETRY_AFTER };
+	http_answer(req, res->status, res->ctype, extra, nextra,
+	    res->big != NULL ? res->big : res->body,
+	    res->big != NULL ? res->biglen : strlen(res->body));
 	free(res->big);
 	if (res->route < 0 || routes[res->route].counted)
 		metrics_request(res->route < 0 ? M_OTHER : routes[res->route].metric,

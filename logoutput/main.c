@@ -118,11 +118,12 @@ answer(FCGX_Request *req, int tag, const struct count_result *r)
 static void
 do_metrics(FCGX_Request *req)
 {
+	char buf[PP_LOG_METRICS_MAX];
 	struct fetcher_stats st;
+	int n;
 
 	fetcher_stats(&st);
-	FCGX_FPrintF(req->out, "Status: 200 OK\r\nContent-Type: text/plain; version=0.0.4; "
-	    "charset=utf-8\r\nCache-Control: no-store\r\n\r\n"
+	n = snprintf(buf, sizeof(buf),
 	    "# HELP pingpong_logoutput_upstream_calls_total Calls for the count (ping-pong's /pings or the shared file) made for requests, by outcome.\n"
 	    "# TYPE pingpong_logoutput_upstream_calls_total counter\n"
 	    "pingpong_logoutput_upstream_calls_total{outcome=\"success\"} %lu\n"
@@ -136,6 +137,7 @@ do_metrics(FCGX_Request *req)
 	    PP_METRICS_PROCESS_FMT,
 	    st.calls_ok, st.calls_failed, st.waiting, st.refused,
 	    "logoutput", (unsigned long long)started);
+	reply_metrics(req, buf, n, sizeof(buf));
 }
 
 /*
@@ -158,7 +160,8 @@ handle(FCGX_Request *req)
 		return 0;
 	}
 	if (method == NULL || (strcmp(method, "GET") != 0 && strcmp(method, "HEAD") != 0)) {
-		reply_json(req, 405, "Allow: GET, HEAD\r\n", json_pack("{s:s}", "error", "method not allowed"));
+		reply_json(req, 405, &(struct http_header){ "Allow", "GET, HEAD" },
+		    json_pack("{s:s}", "error", "method not allowed"));
 		return 0;
 	}
 	if (strcmp(path, "/health") == 0) {
@@ -172,7 +175,7 @@ handle(FCGX_Request *req)
 	want = strcmp(path, "/health/ready") == 0 ? WANT_READY : WANT_COUNT;
 	if (fetcher_wait(req, want) == 0)
 		return 1;
-	reply_json(req, 503, "Retry-After: 1\r\n", json_pack("{s:s, s:s}", "status", "error",
+	reply_json(req, 503, &(struct http_header){ "Retry-After", "1" }, json_pack("{s:s, s:s}", "status", "error",
 	    "error", "too many requests waiting for ping-pong"));
 	return 0;
 }
