@@ -4,10 +4,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <time.h>
 
 #include <curl/curl.h>
 
+#include "clock.h"
 #include "config.h"
 #include "curlbody.h"
 #include "smallfile.h"
@@ -27,7 +27,7 @@ cred_name(enum cred_kind k)
 }
 
 static int
-set(enum setting s)
+is_set(enum setting s)
 {
 	return *config_str(s) != '\0';
 }
@@ -39,7 +39,7 @@ need(char *note, size_t notelen, const char *what, enum setting third)
 	const enum setting s[3] = { S_AZURE_TENANT_ID, S_AZURE_CLIENT_ID, third };
 
 	for (int i = 0; i < 3; i++)
-		if (!set(s[i])) {
+		if (!is_set(s[i])) {
 			snprintf(note, notelen, "%s needs AZURE_TENANT_ID, AZURE_CLIENT_ID "
 			    "and %s; %s is missing", what, config_env_name(third),
 			    config_env_name(s[i]));
@@ -52,8 +52,8 @@ enum cred_kind
 cred_select(char *note, size_t notelen)
 {
 	const char *want = config_str(S_AUTH_CREDENTIAL);
-	int client = set(S_AZURE_CLIENT_ID);
-	int secret = set(S_AZURE_CLIENT_SECRET), file = set(S_AZURE_FEDERATED_TOKEN_FILE);
+	int client = is_set(S_AZURE_CLIENT_ID);
+	int secret = is_set(S_AZURE_CLIENT_SECRET), file = is_set(S_AZURE_FEDERATED_TOKEN_FILE);
 
 	*note = '\0';
 	if (strcmp(want, "none") == 0)
@@ -256,7 +256,7 @@ build_managed_identity(CURL *c, struct request *r, struct fetch *out)
 		return too_large(out, CRED_MANAGED_IDENTITY);
 	if (form_add(c, q, sizeof(q), "resource", resource) == -1)
 		return too_large(out, CRED_MANAGED_IDENTITY);
-	if (set(S_AZURE_CLIENT_ID) &&
+	if (is_set(S_AZURE_CLIENT_ID) &&
 	    form_add(c, q, sizeof(q), "client_id", config_str(S_AZURE_CLIENT_ID)) == -1)
 		return too_large(out, CRED_MANAGED_IDENTITY);
 	len = snprintf(r->url, sizeof(r->url), "%s%s%s", endpoint,
@@ -305,7 +305,7 @@ static int
 perform(CURL *c, enum cred_kind k, struct request *r, struct fetch *out)
 {
 	struct curl_body b = { .max = PP_TOKEN_RESPONSE_MAX };
-	struct timespec now;
+	double now;
 	char why[128];
 	CURLcode cc;
 	int rc = -1;
@@ -327,7 +327,7 @@ perform(CURL *c, enum cred_kind k, struct request *r, struct fetch *out)
 	curl_easy_setopt(c, CURLOPT_USERAGENT, "pingpong-authproxy");
 
 	cc = curl_easy_perform(c);
-	clock_gettime(CLOCK_REALTIME, &now);
+	now = clock_wall_s();	/* the token's lifetime counts from its arrival */
 	if (cc != CURLE_OK) {
 		snprintf(out->reason, sizeof(out->reason), "%s: token endpoint %s: %s",
 		    cred_name(k), b.overflow ? "answer too large" : "unreachable",
@@ -340,8 +340,7 @@ perform(CURL *c, enum cred_kind k, struct request *r, struct fetch *out)
 		classify(k, out, &b);
 		goto out;
 	}
-	if (token_parse(curl_body_str(&b), b.len, (double)now.tv_sec + now.tv_nsec / 1e9,
-	    &out->tok, why, sizeof(why)) == -1) {
+	if (token_parse(curl_body_str(&b), b.len, now, &out->tok, why, sizeof(why)) == -1) {
 		snprintf(out->reason, sizeof(out->reason), "%s: token endpoint answer: %s",
 		    cred_name(k), why);
 		out->retryable = 1;

@@ -7,23 +7,15 @@
 #include <string.h>
 #include <time.h>
 
+#include "clock.h"
 #include "config.h"
 #include "log.h"
 #include "pp_limits.h"
 #include "refresher.h"
 
-static pthread_mutex_t	 lock = PTHREAD_MUTEX_INITIALIZER;
-static struct token	 current;	/* lock; written by the refresh thread only */
-static struct token_status status;	/* lock; likewise */
-
-static double
-now_s(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (double)ts.tv_sec + ts.tv_nsec / 1e9;
-}
+static pthread_mutex_t	 token_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct token	 current;	/* token_lock; written by the refresh thread only */
+static struct token_status status;	/* token_lock; likewise */
 
 /*
  * Sleeps until the epoch time when, in steps of at most PP_TOKEN_LIFETIME_MAX
@@ -35,19 +27,16 @@ now_s(void)
 static void
 sleep_until(double when)
 {
-	static int warned;	/* the refresh thread only */
+	static struct log_outage no_sleep = LOG_OUTAGE_INIT;	/* never over: said once */
 	double left;
 	struct timespec ts;
 
-	while ((left = when - now_s()) > 0 || isnan(left)) {
+	while ((left = when - clock_wall_s()) > 0 || isnan(left)) {
 		if (!(left <= PP_TOKEN_LIFETIME_MAX))
 			left = PP_TOKEN_LIFETIME_MAX;
-		ts.tv_sec = (time_t)left;
-		ts.tv_nsec = (long)((left - (double)ts.tv_sec) * 1e9);
-		if (ts.tv_nsec < 0 || ts.tv_nsec > 999999999L)
-			ts.tv_nsec = 0;
+		ts = clock_ts((int64_t)ceil(left * 1000));
 		if (nanosleep(&ts, NULL) == -1 && errno != EINTR) {
-			if (!warned++)
+			if (log_outage_fail(&no_sleep, NULL))
 				log_error(NULL, "nanosleep: %s (said once)", strerror(errno));
 			poll(NULL, 0, 1000);
 			return;
@@ -77,21 +66,21 @@ refresh_loop(void *arg)
 {
 	enum cred_kind kind = status.kind;
 	struct fetch f;
-	double next = now_s(), delay;
+	double next = clock_wall_s(), delay;
 	int failures = 0;
 
 	(void)arg;
 	for (;;) {
 		sleep_until(next);
 		if (cred_fetch(kind, &f) == 0) {
-			pthread_mutex_lock(&lock);
+			pthread_mutex_lock(&token_lock);
 			token_free(&current);
 			current = f.tok;
 			status.refresh_ok++;
 			status.expires_at = current.expires_at;
 			status.reason[0] = '\0';
 			next = current.refresh_at;
-			pthread_mutex_unlock(&lock);
+			pthread_mutex_unlock(&token_lock);
 			log_info(NULL, "%s: token obtained, expires in %.0f s, next refresh in %.0f s",
 			    cred_name(kind), f.tok.expires_at - f.tok.obtained,
 			    f.tok.refresh_at - f.tok.obtained);
@@ -100,14 +89,14 @@ refresh_loop(void *arg)
 		}
 		failures++;
 		delay = backoff(&f, failures);
-		pthread_mutex_lock(&lock);
+		pthread_mutex_lock(&token_lock);
 		status.refresh_failed++;
 		snprintf(status.reason, sizeof(status.reason), "%s", f.reason);
-		pthread_mutex_unlock(&lock);
+		pthread_mutex_unlock(&token_lock);
 		log_warning(NULL, "%s (attempt %d; %s; next attempt in %.1f s)", f.reason,
-		    failures, current.expires_at > now_s() ?
+		    failures, current.expires_at > clock_wall_s() ?
 		    "the current token stays in use" : "no valid token", delay);
-		next = now_s() + delay;
+		next = clock_wall_s() + delay;
 	}
 	return NULL;
 }
@@ -132,26 +121,26 @@ refresher_token(char *dst, size_t cap, char *why, size_t whylen)
 {
 	int rc = -1;
 
-	pthread_mutex_lock(&lock);
-	if (current.access != NULL && now_s() < current.expires_at &&
+	pthread_mutex_lock(&token_lock);
+	if (current.access != NULL && clock_wall_s() < current.expires_at &&
 	    strlen(current.access) < cap) {
 		memcpy(dst, current.access, strlen(current.access) + 1);
 		rc = 0;
 	} else
 		snprintf(why, whylen, "%s", status.reason[0] ? status.reason :
 		    current.access != NULL ? "the token expired" : "no token yet");
-	pthread_mutex_unlock(&lock);
+	pthread_mutex_unlock(&token_lock);
 	return rc;
 }
 
 void
 refresher_status(struct token_status *st)
 {
-	pthread_mutex_lock(&lock);
+	pthread_mutex_lock(&token_lock);
 	*st = status;
-	st->valid = current.access != NULL && now_s() < current.expires_at;
+	st->valid = current.access != NULL && clock_wall_s() < current.expires_at;
 	if (!st->valid && !st->reason[0])
 		snprintf(st->reason, sizeof(st->reason), "%s",
 		    current.access != NULL ? "the token expired" : "no token yet");
-	pthread_mutex_unlock(&lock);
+	pthread_mutex_unlock(&token_lock);
 }

@@ -35,6 +35,42 @@ number_field(json_t *obj, const char *key)
 	return isfinite(d) && d >= 0 ? d : -1;
 }
 
+/*
+ * The token's times from the answer: its lifetime from expires_in, else
+ * expires_on, then when to refresh it; -1 when neither gives a lifetime.
+ */
+static int
+token_times(json_t *root, double now, struct token *out)
+{
+	double expires_in = number_field(root, "expires_in");
+	double expires_on = number_field(root, "expires_on");
+	double refresh_in = number_field(root, "refresh_in");
+	double life;
+
+	if (expires_in > 0)
+		life = expires_in;
+	else if (expires_on > now)
+		life = expires_on - now;
+	else
+		return -1;
+	/*
+	 * Whatever the answer says, a token is trusted for at most a day
+	 * (Entra ID's longest lifetime): a far expiry would otherwise be
+	 * slept on (or overflow a time_t) and the token never refreshed.
+	 */
+	if (life > PP_TOKEN_LIFETIME_MAX)
+		life = PP_TOKEN_LIFETIME_MAX;
+	out->obtained = now;
+	out->expires_at = now + life;
+	if (refresh_in > 0 && refresh_in < life)
+		out->refresh_at = now + refresh_in;
+	else if (life >= 7200 || life < 600)
+		out->refresh_at = now + life / 2;
+	else
+		out->refresh_at = out->expires_at - 300;
+	return 0;
+}
+
 int
 token_parse(const char *body, size_t len, double now, struct token *out,
     char *err, size_t errlen)
@@ -42,7 +78,6 @@ token_parse(const char *body, size_t len, double now, struct token *out,
 	json_error_t jerr;
 	json_t *root;
 	const char *access, *type;
-	double expires_in, expires_on, refresh_in, life;
 	int rc = -1;
 
 	memset(out, 0, sizeof(*out));
@@ -69,32 +104,10 @@ token_parse(const char *body, size_t len, double now, struct token *out,
 		snprintf(err, errlen, "token_type is not Bearer");
 		goto out;
 	}
-	expires_in = number_field(root, "expires_in");
-	expires_on = number_field(root, "expires_on");
-	if (expires_in > 0)
-		life = expires_in;
-	else if (expires_on > now)
-		life = expires_on - now;
-	else {
+	if (token_times(root, now, out) == -1) {
 		snprintf(err, errlen, "the answer has no valid expires_in or expires_on");
 		goto out;
 	}
-	/*
-	 * Whatever the answer says, a token is trusted for at most a day
-	 * (Entra ID's longest lifetime): a far expiry would otherwise be
-	 * slept on (or overflow a time_t) and the token never refreshed.
-	 */
-	if (life > PP_TOKEN_LIFETIME_MAX)
-		life = PP_TOKEN_LIFETIME_MAX;
-	refresh_in = number_field(root, "refresh_in");
-	out->obtained = now;
-	out->expires_at = now + life;
-	if (refresh_in > 0 && refresh_in < life)
-		out->refresh_at = now + refresh_in;
-	else if (life >= 7200 || life < 600)
-		out->refresh_at = now + life / 2;
-	else
-		out->refresh_at = out->expires_at - 300;
 	if ((out->access = strdup(access)) == NULL) {
 		snprintf(err, errlen, "out of memory");
 		goto out;

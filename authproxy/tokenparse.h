@@ -16,11 +16,12 @@ struct token {
  * number (v2 endpoint) or a string (v1, IMDS); when it is missing,
  * expires_on (epoch seconds, string or number) is used.  Expiry counts
  * from receipt, and is at most PP_TOKEN_LIFETIME_MAX (a day); negative,
- * non-finite and non-numeric values count as absent.  Refresh is due at the server's refresh_in when given,
- * else at half-life for tokens living two hours or more (as MSAL does for
- * managed identity), else 5 minutes before expiry, or at half-life for
- * tokens living under 10 minutes.  Returns 0, or -1 with err filled (never
- * with any part of the token in it).
+ * non-finite and non-numeric values count as absent.  Refresh is due at
+ * the server's refresh_in when given, else at half-life for tokens living
+ * two hours or more (as MSAL does for managed identity), else 5 minutes
+ * before expiry, or at half-life for tokens living under 10 minutes.
+ * Returns 0, or -1 with err filled (never with any part of the token in
+ * it).
  */
 int	token_parse(const char *body, size_t len, double now, struct token *out,
 	    char *err, size_t errlen);

@@ -11,6 +11,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "clock.h"
 #include "fcgiserve.h"
 #include "log.h"
 #include "pp_limits.h"
@@ -120,8 +121,8 @@ arm(int fd, void *tag)
 static struct conn *
 accept_one(void)
 {
-	static int failing;	/* atomic: shared by the request threads */
-	struct timespec pause = { 0, 100 * 1000 * 1000 };
+	static struct log_outage no_accept = LOG_OUTAGE_INIT;	/* shared by the request threads */
+	struct timespec pause = clock_ts(100);
 	struct conn *c = conn_new();
 	int rc;
 
@@ -134,7 +135,7 @@ accept_one(void)
 	}
 	rc = c == NULL ? -ENOMEM : FCGX_Accept_r(&c->req);
 	if (rc == 0) {
-		if (__atomic_exchange_n(&failing, 0, __ATOMIC_RELAXED))
+		if (log_outage_over(&no_accept) >= 0)
 			log_info(NULL, "FastCGI: taking new connections again");
 		return c;
 	}
@@ -142,7 +143,7 @@ accept_one(void)
 		conn_free(c);
 	if (rc == -EAGAIN || rc == -EWOULDBLOCK)
 		return NULL;
-	if (!__atomic_exchange_n(&failing, 1, __ATOMIC_RELAXED))
+	if (log_outage_fail(&no_accept, NULL))
 		log_error(NULL, "FastCGI: cannot take a new connection (%s); "
 		    "retrying every 100 ms", rc > -4096 ? strerror(-rc) : "libfcgi error");
 	nanosleep(&pause, NULL);
@@ -195,13 +196,13 @@ read_stdin_end(FCGX_Request *req)
 static void
 put_back(struct conn *c)
 {
-	static int warned;	/* atomic: shared by every thread that finishes */
+	static struct log_outage no_wait = LOG_OUTAGE_INIT;	/* never over: said once */
 
 	FCGX_Finish_r(&c->req);
 	if (c->req.ipcFd < 0)
 		conn_free(c);		/* not kept by nginx */
 	else if (arm(c->req.ipcFd, c) == -1) {
-		if (!__atomic_exchange_n(&warned, 1, __ATOMIC_RELAXED))
+		if (log_outage_fail(&no_wait, NULL))
 			log_warning(NULL, "epoll_ctl: %s; closing kept connections "
 			    "that cannot wait (said once)", strerror(errno));
 		conn_free(c);		/* nginx opens a new one */
@@ -256,7 +257,7 @@ serve(void *arg)
 static void
 wait_inflight(long max_ms)
 {
-	struct timespec step = { 0, 10 * 1000 * 1000 };
+	struct timespec step = clock_ts(10);
 
 	for (long waited = 0; waited < max_ms; waited += 10) {
 		if (__atomic_load_n(&inflight, __ATOMIC_SEQ_CST) == 0)

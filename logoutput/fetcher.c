@@ -31,10 +31,10 @@ struct waiter {
 	int		 tag;
 };
 
-static pthread_mutex_t	lock = PTHREAD_MUTEX_INITIALIZER;
-static pthread_cond_t	cond = PTHREAD_COND_INITIALIZER;
-static struct waiter	*head, **tail = &head;	/* lock: the waiting list, oldest first */
-static struct fetcher_stats stats;		/* lock */
+static pthread_mutex_t	waiting_lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t	waiting_cond = PTHREAD_COND_INITIALIZER;
+static struct waiter	*head, **tail = &head;	/* waiting_lock: the waiting list, oldest first */
+static struct fetcher_stats stats;		/* waiting_lock */
 static fetch_answer	answer_fn;		/* set before the thread, then read-only */
 
 _Static_assert(sizeof(struct waiter) <= FCGI_SCRATCH_MAX, "a waiter fits in a request's scratch");
@@ -45,30 +45,30 @@ fetcher_wait(FCGX_Request *req, int tag)
 	struct waiter *w = fcgiserve_scratch(req);
 	int rc = -1;
 
-	pthread_mutex_lock(&lock);
+	pthread_mutex_lock(&waiting_lock);
 	if (stats.waiting < PP_LOG_WAITING_MAX) {
 		*w = (struct waiter){ .req = req, .tag = tag };
 		*tail = w;
 		tail = &w->next;
 		stats.waiting++;
-		pthread_cond_signal(&cond);
+		pthread_cond_signal(&waiting_cond);
 		rc = 0;
 	} else
 		stats.refused++;
-	pthread_mutex_unlock(&lock);
+	pthread_mutex_unlock(&waiting_lock);
 	return rc;
 }
 
 void
 fetcher_stats(struct fetcher_stats *st)
 {
-	pthread_mutex_lock(&lock);
+	pthread_mutex_lock(&waiting_lock);
 	*st = stats;
-	pthread_mutex_unlock(&lock);
+	pthread_mutex_unlock(&waiting_lock);
 }
 
 static void *
-fetch(void *arg)
+fetch_loop(void *arg)
 {
 	struct count_result r;
 	struct waiter *list, *next;
@@ -76,13 +76,13 @@ fetch(void *arg)
 
 	(void)arg;
 	for (;;) {
-		pthread_mutex_lock(&lock);
+		pthread_mutex_lock(&waiting_lock);
 		while (head == NULL)
-			pthread_cond_wait(&cond, &lock);
+			pthread_cond_wait(&waiting_cond, &waiting_lock);
 		list = head;
 		head = NULL;
 		tail = &head;
-		pthread_mutex_unlock(&lock);
+		pthread_mutex_unlock(&waiting_lock);
 
 		memset(&r, 0, sizeof(r));
 		r.ok = source_count(&r.n, r.why, sizeof(r.why)) == 0;
@@ -90,13 +90,13 @@ fetch(void *arg)
 			next = list->next;	/* list lives in the request's scratch: read first */
 			answer_fn(list->req, list->tag, &r);
 		}
-		pthread_mutex_lock(&lock);
+		pthread_mutex_lock(&waiting_lock);
 		stats.waiting -= n;
 		if (r.ok)
 			stats.calls_ok++;
 		else
 			stats.calls_failed++;
-		pthread_mutex_unlock(&lock);
+		pthread_mutex_unlock(&waiting_lock);
 	}
 	return NULL;
 }
@@ -107,7 +107,7 @@ fetcher_start(fetch_answer answer)
 	pthread_t tid;
 
 	answer_fn = answer;
-	if ((errno = pthread_create(&tid, NULL, fetch, NULL)) != 0)
+	if ((errno = pthread_create(&tid, NULL, fetch_loop, NULL)) != 0)
 		fatal("pthread_create: %s", strerror(errno));
 	pthread_setname_np(tid, "pp-fetch");
 	pthread_detach(tid);

@@ -14,6 +14,7 @@
 #include <fcgiapp.h>
 #include <jansson.h>
 
+#include "clock.h"
 #include "config.h"
 #include "fcgiserve.h"
 #include "fetcher.h"
@@ -40,19 +41,6 @@ make_uuid(void)
 	    b[7], b[8], b[9], b[10], b[11], b[12], b[13], b[14], b[15]);
 }
 
-static void
-now_rfc3339(char *dst, size_t cap)
-{
-	struct timespec ts;
-	struct tm tm;
-	char s[32];
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	gmtime_r(&ts.tv_sec, &tm);
-	strftime(s, sizeof(s), "%Y-%m-%dT%H:%M:%S", &tm);
-	snprintf(dst, cap, "%.20s.%03dZ", s, (int)(ts.tv_nsec / 1000000) % 1000);
-}
-
 /*
  * The launcher starts nginx after log-output and names the file nginx
  * writes once it listens (PP_STACK_READY): the first look waits for it,
@@ -63,26 +51,26 @@ static void
 wait_for_stack(void)
 {
 	const char *ready = getenv("PP_STACK_READY");
-	struct timespec tick = { 0, 50 * 1000 * 1000 };
+	struct timespec tick = clock_ts(50);
 	struct stat st;
 
 	if (ready == NULL || *ready == '\0')
 		return;
-	for (int i = 0; i < 60 * 20 && stat(ready, &st) == -1; i++)
+	for (int64_t end = clock_ms() + 60 * 1000; clock_ms() < end && stat(ready, &st) == -1; )
 		nanosleep(&tick, NULL);
 }
 
 static void *
 ticker(void *arg)
 {
-	struct timespec interval = { config_int(S_LOG_INTERVAL), 0 };
-	char stamp[40], why[256];
+	struct timespec interval = clock_ts(config_int(S_LOG_INTERVAL) * 1000);
+	char stamp[PP_CLOCK_STAMP_MAX], why[256];
 	int64_t n;
 
 	(void)arg;
 	wait_for_stack();
 	for (;;) {
-		now_rfc3339(stamp, sizeof(stamp));
+		clock_stamp(stamp, sizeof(stamp), NULL);
 		log_info(NULL, "%s: %s", stamp, uuid);
 		if (source_count(&n, why, sizeof(why)) == 0)
 			log_info(NULL, "Ping / Pongs: %" PRId64, n);
@@ -95,19 +83,19 @@ ticker(void *arg)
 
 enum want { WANT_COUNT, WANT_READY };	/* what a deferred request waits for */
 
-static time_t started;
+static time_t started;	/* process_start_time_seconds; set before the threads, then read-only */
 
 /* The fetcher's answer to a request that waited for the count. */
 static void
-answer(FCGX_Request *req, int tag, const struct count_result *r)
+answer_waiter(FCGX_Request *req, int tag, const struct count_result *r)
 {
-	char stamp[40];
+	char stamp[PP_CLOCK_STAMP_MAX];
 
 	if (tag == WANT_READY)
 		reply_json(req, r->ok ? 200 : 503, NULL, json_pack("{s:s, s:s}", "status",
 		    r->ok ? "ready" : "not ready", "ping_pong", r->ok ? "reachable" : "unavailable"));
 	else {
-		now_rfc3339(stamp, sizeof(stamp));
+		clock_stamp(stamp, sizeof(stamp), NULL);
 		reply_json(req, 200, NULL, json_pack("{s:s, s:s, s:s, s:o}", "timestamp", stamp,
 		    "string", uuid, "status", r->ok ? "ok" : "ping-pong unavailable",
 		    "ping_pong_count", r->ok ? json_integer(r->n) : json_null()));
@@ -192,7 +180,7 @@ main(int argc, char *argv[])
 		fatal("curl_global_init failed");
 	started = time(NULL);
 	make_uuid();
-	fetcher_start(answer);
+	fetcher_start(answer_waiter);
 	if ((errno = pthread_create(&tid, NULL, ticker, NULL)) != 0)
 		fatal("pthread_create: %s", strerror(errno));
 	pthread_detach(tid);
