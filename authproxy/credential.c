@@ -316,7 +316,7 @@ perform(CURL *c, enum cred_kind k, struct request *r, struct fetch *out)
 	curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
 	curl_easy_setopt(c, CURLOPT_FOLLOWLOCATION, 0L);
 	curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
-	curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT, 2L);
+	curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS, (long)PP_TOKEN_CONNECT_MS);
 	curl_easy_setopt(c, CURLOPT_TIMEOUT, config_int(S_AUTH_TOKEN_TIMEOUT));
 	curl_easy_setopt(c, CURLOPT_SSL_VERIFYPEER, 1L);
 	curl_easy_setopt(c, CURLOPT_SSL_VERIFYHOST, 2L);

@@ -83,6 +83,9 @@ ticker(void *arg)
 
 enum want { WANT_COUNT, WANT_READY };	/* what a deferred request waits for */
 
+_Static_assert(PP_LOG_READ_TIMEOUT_S * 1000 > 2 * PP_LOG_UPSTREAM_MS,
+    "nginx waits for log-output's answer longer than a request waits for the count");
+
 static time_t started;	/* process_start_time_seconds; set before the threads, then read-only */
 
 /* The fetcher's answer to a request that waited for the count. */
