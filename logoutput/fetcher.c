@@ -10,7 +10,7 @@
 #include "source.h"
 
 /*
- * The worker's design (common/fcgiserve.c, fcgi/counter.c): request threads
+ * The worker's design (common/fcgiserve.c, fcgi/dbthread.c): request threads
  * only read and dispatch; what waits on something outside waits on a
  * thread of its own.  Here a request for / or /health/ready is deferred
  * and put on the waiting list; this thread takes the whole list, makes ONE
