@@ -49,7 +49,7 @@ AUTH_LIBS = -lfcgi -lcurl -ljansson -lm
 LOG_SRC	= logoutput/main.c logoutput/fetcher.c logoutput/source.c common/curlbody.c common/jsonreply.c
 LOG_OBJ = $(LOG_SRC:%.c=$(BUILD)/%.o)
 
-SUPERVISE_SRC = launcher/launch.c launcher/nginxconf.c launcher/parts.c launcher/rundir.c launcher/render.c \
+SUPERVISE_SRC = launcher/launch.c launcher/nginxconf.c launcher/parts.c launcher/rundir.c launcher/rundirpath.c launcher/render.c \
 		launcher/supervise.c launcher/guardian.c launcher/part.c launcher/logline.c launcher/accesslog.c
 SUPERVISE_OBJ = $(SUPERVISE_SRC:%.c=$(BUILD)/%.o)
 
@@ -141,17 +141,20 @@ reset:
 # The explicit widening step (README: Coming from the Python service) with
 # the usual settings (environment, .env): give it the table owner's
 # credentials.  Without a configured host, make run's private database,
-# which must be running (make run, in another terminal).
+# which must be running (make run, in another terminal).  The settings are
+# read once (pingpong-supervise --with-settings): the recipe's shell and the
+# worker read the environment alone.
 migrate-widen:
 	@$(MAKE) --no-print-directory $(BUILD)/pingpong-worker $(BUILD)/pingpong-supervise
-	@settings=$$($(BUILD)/pingpong-supervise --print-config=shell) || exit 2; \
+	@exec $(BUILD)/pingpong-supervise --with-settings -- sh -c '\
+	settings=$$("$$0/pingpong-supervise" --print-config=shell) || exit 2; \
 	eval "$$settings" && \
 	if [ "$$cfg_db_host_given" = 0 ]; then \
-	    [ -e var/pg/data/postmaster.pid ] || { $(BUILD)/pingpong-supervise --log ERROR \
-	        "make migrate-widen: make run's database (./var/pg) is not running: start make run, or set PING_PONG_DB_HOST"; \
+	    [ -e var/pg/data/postmaster.pid ] || { "$$0/pingpong-supervise" --log ERROR \
+	        "make migrate-widen: make run'\''s database (./var/pg) is not running: start make run, or set PING_PONG_DB_HOST"; \
 	        exit 1; }; \
 	    export PING_PONG_DB_HOST="$$PWD/var/pg" PING_PONG_DB_PORT=5432; fi && \
-	exec $(BUILD)/pingpong-worker --migrate widen
+	exec "$$0/pingpong-worker" --migrate widen' $(BUILD)
 
 # Test helpers in C (t/c/), built into $(BUILD)/t/.
 $(BUILD)/t/gate-check: $(BUILD)/t/c/gate-check.o $(BUILD)/fcgi/leadergate.o \

@@ -124,6 +124,18 @@ int	config_main(int argc, char *argv[], unsigned owners);
  */
 int	config_launch(const char *name, const char *role);
 
+/*
+ * pingpong-supervise --with-settings [ROLE] -- COMMAND [ARG...]: reads the
+ * role's settings once as a start does (config_launch), says the warnings,
+ * hands the settings over as the launcher hands them to its parts
+ * (config_export, PP_SETTINGS_RESOLVED=1, with PP_CONFIG_WARNED=1) and
+ * execs COMMAND: what it starts (make run's script, the launcher, the
+ * worker of make migrate-widen) reads the environment alone, so an edit of
+ * .env meanwhile changes none of them.  Returns only on failure: 2 (usage,
+ * a bad setting), 1 (COMMAND cannot run).
+ */
+int	config_with_settings(int argc, char *argv[]);
+
 /* What follows from the settings: workers started (the connection budget caps them), nginx's fastcgi_read_timeout in s. */
 long	config_workers_started(void);
 long	config_fcgi_read_timeout(void);

@@ -1,8 +1,10 @@
-/* configcli.c: the command line every program shares (serve, --check-config, --print-config) and the launcher's reading of its role's settings. */
+/* configcli.c: the command line every program shares (serve, --check-config, --print-config), the launcher's reading of its role's settings, and a command run under them (--with-settings). */
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <unistd.h>
 
 #include "config.h"
 #include "log.h"
@@ -87,4 +89,30 @@ config_main(int argc, char *argv[], unsigned owners)
 	if (argc >= 2 && strcmp(argv[1], "--check-config") != 0)
 		config_print(stdout, owners, shell);
 	return argc >= 2 ? 0 : -1;
+}
+
+int
+config_with_settings(int argc, char *argv[])
+{
+	const char *name = argc > 0 ? program_name(argv[0]) : "pingpong";
+	int cmd = 2;	/* argv[cmd] is COMMAND: after --with-settings [ROLE] -- */
+
+	if (cmd < argc && strcmp(argv[cmd], "--") != 0)
+		cmd++;
+	if (cmd + 1 >= argc || strcmp(argv[cmd], "--") != 0) {
+		fprintf(stderr, "usage: %s --with-settings [ROLE] -- COMMAND [ARG...]\n", name);
+		return 2;
+	}
+	if (config_launch(name, cmd == 3 ? argv[2] : NULL) != 0)
+		return 2;
+	if (getenv("PP_CONFIG_WARNED") == NULL)
+		config_warn();
+	/* Said here once: COMMAND's programs find none to say (PP_SETTINGS_RESOLVED), nor does a launcher it starts. */
+	if (config_export() == -1 || setenv("PP_CONFIG_WARNED", "1", 1) == -1) {
+		log_error(NULL, "config_export: %s", strerror(errno));
+		return 1;
+	}
+	execvp(argv[cmd + 1], argv + cmd + 1);
+	log_error(NULL, "cannot run %s: %s", argv[cmd + 1], strerror(errno));
+	return 1;
 }

@@ -68,6 +68,7 @@ usage(void)
 {
 	fprintf(stderr, "usage: pingpong [app|authproxy|log-output|all]   (bin/pingpong)\n"
 	    "       pingpong-supervise [ROLE] | --check-config | --print-config | --print-config=shell [ROLE]\n"
+	    "       pingpong-supervise --with-settings [ROLE] -- COMMAND [ARG...]\n"
 	    "       pingpong-supervise --log LEVEL MESSAGE\n");
 	return 2;
 }
@@ -178,9 +179,16 @@ main(int argc, char *argv[])
 	 */
 	if (setenv("GNUTLS_NO_IMPLICIT_INIT", "1", 1) == -1 || setenv("TZ", "UTC", 1) == -1)
 		return 1;
-	if (argc >= 2 && (strncmp(argv[1], "--print-config", 14) == 0 ||
-	    strcmp(argv[1], "--check-config") == 0))
+	if (argc >= 2 && strncmp(argv[1], "--print-config", 14) == 0)
 		return config_main(argc, argv, CF_LAUNCH);
+	if (argc >= 2 && strcmp(argv[1], "--check-config") == 0) {
+		int rc = config_main(argc, argv, CF_LAUNCH);
+
+		/* What a start refuses before it makes anything, the check refuses too. */
+		return rc == 0 ? rundir_check(config_str(S_RUNTIME_DIR)) : rc;
+	}
+	if (argc >= 2 && strcmp(argv[1], "--with-settings") == 0)
+		return config_with_settings(argc, argv);
 	if (argc == 4 && strcmp(argv[1], "--log") == 0) {
 		/* tools/run's own lines, in the stack's format. */
 		int level = log_level_parse(argv[2]), rc;

@@ -9,10 +9,8 @@
 #include <string.h>
 #include <sys/file.h>
 #include <sys/stat.h>
-#include <sys/un.h>
 #include <unistd.h>
 
-#include "config.h"
 #include "log.h"
 #include "rundir.h"
 
@@ -112,59 +110,6 @@ read_mark(const char *dir, int *created)
 	return 1;
 }
 
-/*
- * A relative value (the default ./var/run) is checked by the settings, but
- * nginx's config gets the absolute path: a working directory with a blank
- * or a ; in its path would break it.  Refused before anything is made.
- */
-static int
-refuse_path(const char *value, const char *path)
-{
-	log_error(NULL, "%s=%s is %s, which nginx's config cannot hold (a blank, control character, quote, "
-	    "brace, ;, #, $ or \\ in it): nothing was made; give an absolute path without them",
-	    setting, value, path);
-	return 2;
-}
-
-/*
- * The longest socket path the stack binds under the directory: the token
- * helper's log socket (authproxy/upstream.c).  A socket's path must fit
- * sun_path (108 bytes with its NUL on Linux), or spawn-fcgi fails late
- * with "path ... too long" after the directory was made: refused first.
- */
-#define LONGEST_SOCKET	"/state/auth-log.sock"
-
-/* 1 (after one line) when a socket under path would not fit sun_path. */
-static int
-too_long(const char *value, const char *path)
-{
-	size_t room = sizeof(((struct sockaddr_un *)0)->sun_path);
-
-	if (strlen(path) + strlen(LONGEST_SOCKET) < room)
-		return 0;
-	log_error(NULL, "%s=%s is too long: its sockets' paths (%s%s, %zu bytes) must fit a "
-	    "Unix socket address (%zu bytes with the NUL): nothing was made; give a path of "
-	    "at most %zu bytes", setting, value, path, LONGEST_SOCKET,
-	    strlen(path) + strlen(LONGEST_SOCKET), room, room - 1 - strlen(LONGEST_SOCKET));
-	return 1;
-}
-
-/* value as an absolute path (not resolved); 0, or 1 after one line. */
-static int
-absolute(const char *value, char *abs, size_t len)
-{
-	char cwd[PATH_MAX];
-
-	if (*value == '/')
-		snprintf(abs, len, "%s", value);
-	else if (getcwd(cwd, sizeof(cwd)) == NULL ||
-	    (size_t)snprintf(abs, len, "%s/%s", cwd, value) >= len) {
-		log_error(NULL, "%s=%s: cannot make it absolute: %s", setting, value, strerror(errno));
-		return 1;
-	}
-	return 0;
-}
-
 /* Makes abs (mode 0711, its parents 0755) when missing: rd->created says it was made here; 0, or 1 after one line. */
 static int
 make_missing(struct rundir *rd, const char *value, const char *abs)
@@ -245,22 +190,19 @@ claim_dir(struct rundir *rd, const char *value, uid_t stack_uid, gid_t stack_gid
 	struct stat st;
 	int rc;
 
-	if ((rc = absolute(value, abs, sizeof(abs))) != 0)
+	if ((rc = rundir_absolute(value, abs, sizeof(abs))) != 0 ||
+	    (rc = rundir_path_ok(value, abs)) != 0)
 		return rc;
-	if (!config_nginx_safe(abs))
-		return refuse_path(value, abs);
-	if (too_long(value, abs))
-		return 2;
 	if ((rc = make_missing(rd, value, abs)) != 0)
 		return rc;
 	if (realpath(abs, rd->path) == NULL || stat(rd->path, &st) == -1) {
 		log_error(NULL, "%s=%s: %s", setting, value, strerror(errno));
 		return 1;
 	}
-	if (!config_nginx_safe(rd->path) || too_long(value, rd->path)) {	/* through a link */
+	if ((rc = rundir_path_ok(value, rd->path)) != 0) {	/* through a link */
 		if (rd->created)
 			rmdir(rd->path);
-		return config_nginx_safe(rd->path) ? 2 : refuse_path(value, rd->path);
+		return rc;
 	}
 	if (!S_ISDIR(st.st_mode)) {
 		log_error(NULL, "%s=%s is not a directory: give the stack a new path or a directory of its own", setting, value);

@@ -29,6 +29,18 @@ struct rundir {
  */
 int	rundir_open(struct rundir *, const char *value, uid_t stack_uid, gid_t stack_gid);
 
+/*
+ * rundirpath.c: what a start checks of value's path before it makes
+ * anything (nginx's config can hold it; the sockets under it fit sun_path),
+ * through its links when it exists: --check-config asks it.  Returns 0, or
+ * the exit status after one logged line (2; 1 when no absolute path).
+ */
+int	rundir_check(const char *value);
+/* value as an absolute path (not resolved) into abs; 0, or 1 after one line. */
+int	rundir_absolute(const char *value, char *abs, size_t len);
+/* 0 when nginx's config can hold path and the sockets under it fit; else 2 after one line naming value. */
+int	rundir_path_ok(const char *value, const char *path);
+
 /* Removes what the stack made in it, its lock and its mark; the directory too if a launcher made it. */
 void	rundir_close(struct rundir *);
 
