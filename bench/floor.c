@@ -11,7 +11,7 @@
  * The worker's start-up (fcgi/main.c) without the database, the metrics
  * and the shared files: what is left is what every pong pays before its
  * database work, so the service's rate over this one's is what that work
- * costs (tools/bench; README: Performance).  The launcher runs it as
+ * costs (tools/bench; docs/performance.md).  The launcher runs it as
  * pingpong-worker from a program directory of its own (Makefile).
  */
 int
