@@ -15,7 +15,7 @@
 #include "smallfile.h"
 
 #define TEMPLATE_MAX	(64 * 1024)
-#define VARS_MAX	64
+#define VARS_MAX	128	/* pp_limits.env's lines and the settings' (57 in all in 2026-12) */
 
 static struct subst vars[VARS_MAX];	/* the placeholders' values, for every template */
 static size_t	 nvars;
