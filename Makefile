@@ -138,7 +138,7 @@ reset:
 	tools/pg stop ./var/pg
 	rm -rf var/pg
 
-# The explicit widening step (README: Coming from the Python service) with
+# The explicit widening step (docs/operations.md, Upgrades) with
 # the usual settings (environment, .env): give it the table owner's
 # credentials.  Without a configured host, make run's private database,
 # which must be running (make run, in another terminal).  The settings are

@@ -4,7 +4,7 @@
 
 #include "configrow.h"
 
-/* One row per setting; README.md's configuration table mirrors it (t/ checks). */
+/* One row per setting; docs/configuration.md's table mirrors it (t/09-docs.t checks). */
 static const struct row rows[S__MAX] = {
 	[S_ROLE] =		{ "PING_PONG_ROLE", T_CHOICE, "all", 0, 0, CF_LAUNCH, 0, "app|authproxy|log-output|all" },
 	/*

@@ -109,7 +109,7 @@ const char *config_env_name(enum setting);
 
 /*
  * The command line every program shares: no argument (serve),
- * --check-config, --print-config, or --print-config=shell ROLE (the
+ * --check-config, --print-config, or --print-config=shell [ROLE] (the
  * launcher's question: the role's settings and derived values as shell
  * assignments).  Loads and validates the owners' settings; a bad one is one
  * line on stderr and exit status 2.  Returns -1 when the program should go

@@ -64,7 +64,7 @@ config_main(int argc, char *argv[], unsigned owners)
 	    strcmp(argv[1], "--print-config") != 0)))) {
 		fprintf(stderr, "usage: %s [--check-config | --print-config | --print-config=shell [ROLE]]\n"
 		    "  Runs under spawn-fcgi (the listen socket is fd 0); settings come\n"
-		    "  from the environment and ./.env (README.md, Configuration).\n", name);
+		    "  from the environment and ./.env (docs/configuration.md).\n", name);
 		return 2;
 	}
 	/*
