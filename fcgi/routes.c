@@ -4,7 +4,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "clock.h"
 #include "db.h"
@@ -248,18 +247,9 @@ dispatch(struct response *res, enum route r)
 	}
 }
 
-static double
-seconds_since(const struct timespec *t0)
-{
-	struct timespec t1;
-
-	clock_gettime(CLOCK_MONOTONIC, &t1);
-	return (double)(t1.tv_sec - t0->tv_sec) + (t1.tv_nsec - t0->tv_nsec) / 1e9;
-}
-
-/* Writes res as req's answer (no body for HEAD), counts it, and resets res. */
+/* Writes res as req's answer (no body for HEAD), counts it from t0 (clock_s()), and resets res. */
 static void
-respond(FCGX_Request *req, struct response *res, const struct timespec *t0)
+respond(FCGX_Request *req, struct response *res, double t0)
 {
 	struct http_header extra[2];
 	size_t nextra = 0;
@@ -274,7 +264,7 @@ respond(FCGX_Request *req, struct response *res, const struct timespec *t0)
 	free(res->big);
 	if (res->route < 0 || routes[res->route].counted)
 		metrics_request(res->route < 0 ? M_OTHER : routes[res->route].metric,
-		    seconds_since(t0));
+		    clock_s() - t0);
 	*res = (struct response){ .status = 500, .ctype = "application/json" };
 }
 
@@ -283,7 +273,7 @@ struct pending {
 	struct job	 job;		/* first: done gets it back */
 	FCGX_Request	*req;
 	enum route	 route;
-	struct timespec	 t0;
+	double		 t0;		/* its arrival, clock_s() */
 };
 _Static_assert(sizeof(struct pending) <= FCGI_SCRATCH_MAX, "struct pending outgrew FCGI_SCRATCH_MAX");
 
@@ -313,7 +303,7 @@ answer_pending(struct job *j, enum db_status st, int64_t n, const char *why)
 	case ROUTE__MAX:
 		break;		/* never queued: the 500 res was made with */
 	}
-	respond(p->req, &res, &p->t0);
+	respond(p->req, &res, p->t0);
 	fcgiserve_finish(p->req);	/* p goes with it */
 }
 
@@ -326,18 +316,17 @@ routes_serve(FCGX_Request *req)
 {
 	struct response res = { .status = 500, .ctype = "application/json" };
 	struct pending *p;
-	struct timespec t0;
+	double t0 = clock_s();
 	int r;
 
-	clock_gettime(CLOCK_MONOTONIC, &t0);
 	if ((r = route_of(&res, req)) < 0) {
-		respond(req, &res, &t0);	/* the 404 or 405 */
+		respond(req, &res, t0);	/* the 404 or 405 */
 		return 0;
 	}
 	switch (routes[r].work) {
 	case WORK_NOW:
 		dispatch(&res, (enum route)r);
-		respond(req, &res, &t0);
+		respond(req, &res, t0);
 		return 0;
 	case WORK_PONG:
 	case WORK_READ:
