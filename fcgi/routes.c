@@ -235,7 +235,7 @@ dispatch(struct response *res, enum route r)
 			break;
 		}
 		res->status = 200;
-		res->ctype = "text/plain; version=0.0.4; charset=utf-8";
+		res->ctype = HTTP_METRICS_TYPE;
 		res->biglen = metrics_render(res->big, METRICS_MAX);
 		break;
 	case ROUTE_PINGPONG:
