@@ -33,7 +33,7 @@ stdio_open(void)
  * "uid:gid", both numbers: the ids themselves, no name service asked.  The
  * launcher passes the user this way (launcher/launch.c), so a worker never loads
  * the NSS modules getpwnam and initgroups map (0.7 MiB of its resident set,
- * README: Performance).  Returns 1 and the ids, or 0 for a name.
+ * docs/performance.md).  Returns 1 and the ids, or 0 for a name.
  */
 static int
 numeric_ids(const char *user, uid_t *uid, gid_t *gid)

@@ -5,7 +5,7 @@
 /*
  * The release version: 5.0.0 is the C rewrite (4.4.3 was the Python
  * original's tag, never reused). The image tag in every manifest, the
- * kustomizations' images: and the README's build and push commands carry it
+ * kustomizations' images: and the build and push commands of docs/kubernetes.md carry it
  * (t/20-manifests.t checks they are equal).
  */
 #define PP_VERSION	"5.0.0"

@@ -31,6 +31,6 @@ continuity_judge(const PGresult *res, const char *host, const char *port,
 		return 0;
 	snprintf(why, whylen, "refused: %s:%s has no ping_counter_handover table: not the "
 	    "database the counter was handed over to (PING_PONG_DB_REQUIRE_HANDOVER=on; "
-	    "README: Moving the counter)", host, port);
+	    "docs/kubernetes.md: Moving the counter)", host, port);
 	return -1;
 }

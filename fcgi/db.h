@@ -57,8 +57,6 @@ enum db_status	db_read(int64_t *value, char *why, size_t whylen);
 enum db_status	db_command(const char *sql, int64_t deadline, char *out, size_t outlen,
 		    char *why, size_t whylen);
 
-/* Counts successful (re)connections since start, for logs and metrics. */
-unsigned long	db_connects(void);
 void	db_close(void);
 
 #endif

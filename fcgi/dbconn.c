@@ -33,8 +33,8 @@
  */
 
 /*
- * A dead peer is noticed by the kernel within these, on TCP (README:
- * Guarantees); the numbers are pp_limits.h's, as libpq's strings.
+ * A dead peer is noticed by the kernel within these, on TCP (docs/reliability.md:
+ * A dead peer is noticed by the kernel); the numbers are pp_limits.h's, as libpq's strings.
  */
 #define STR_(x)	#x
 #define STR(x)	STR_(x)
@@ -47,7 +47,6 @@ pthread_mutex_t	 db_lock = PTHREAD_MUTEX_INITIALIZER;
 PGconn		*db_conn;
 static int	 serving = 1;	/* set once by db_init: connections apply the schema, prepare statements */
 static int64_t	 last_failed_ms = -1000000;	/* db_lock: when a connect last failed (the gate) */
-static unsigned long connects;		/* atomic: read by any thread */
 static int	 lost;		/* db_lock: a connection failed or was lost since the last one */
 static int	 named;		/* atomic: send named prepared statements */
 static char	 connected[768];	/* db_lock: what was last said about the connection */
@@ -171,7 +170,7 @@ connect_within(int64_t deadline, char *why, size_t whylen)
  * synchronous_commit the increments commit with (sql/increment.sql raises
  * the session's default to on, and keeps remote_apply).  Said at the first
  * connection and again only when it changes (a failover, a new default).
- * This is the line README's Guarantees point to.
+ * This is the line docs/reliability.md's Guarantees point to.
  */
 static void
 say_connected(const PGresult *res)
@@ -277,7 +276,6 @@ dbconn_ensure(char *why, size_t whylen)
 	}
 	if (set_up(why, whylen) == -1)
 		goto fail;
-	__atomic_add_fetch(&connects, 1, __ATOMIC_RELAXED);
 	if (lost)
 		metrics_db_reconnect();
 	lost = 0;
@@ -321,7 +319,7 @@ dbconn_prepared_lost(const char *state)
  * the server's bare "permission denied for table ping_counter" names
  * neither the role nor the right, so the connect-time schema check runs
  * at once on a new connection and its one clear line becomes the reason
- * (README: Who owns the table).  The same line as a worker starting
+ * (docs/reliability.md: Who owns the table).  The same line as a worker starting
  * without the right says: logged once, not twice in other words.
  */
 void
@@ -344,12 +342,6 @@ db_connect(char *why, size_t whylen)
 	st = dbconn_ensure(why, whylen);
 	pthread_mutex_unlock(&db_lock);
 	return st;
-}
-
-unsigned long
-db_connects(void)
-{
-	return __atomic_load_n(&connects, __ATOMIC_RELAXED);
 }
 
 void

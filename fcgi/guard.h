@@ -8,7 +8,7 @@
  * Maps <runtime dir>/guard.shm, which every worker of the pool shares and
  * a respawned worker finds again; the launcher makes the directory afresh
  * at each start, so a restart of the service forgets (the operator's
- * action, README).  If it cannot be mapped, the worker guards alone.
+ * action, docs/reliability.md).  If it cannot be mapped, the worker guards alone.
  */
 void	guard_open(void);
 

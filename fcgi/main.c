@@ -22,14 +22,14 @@ main(int argc, char *argv[])
 {
 	int rc;
 
-	/* A one-shot schema step, not a server (README: Coming from the Python service). */
+	/* A one-shot schema step, not a server (docs/operations.md: Upgrades). */
 	if (argc >= 2 && strcmp(argv[1], "--migrate") == 0)
 		return schema_migrate(argc, argv);
 	if ((rc = fcgiserve_start(argc, argv, CF_APP | CF_LAUNCH, "worker")) != -1)
 		return rc;
 	/*
 	 * Threads mostly wait; one malloc arena per thread would only grow the
-	 * resident set (README: RSS per worker).
+	 * resident set (docs/performance.md: RSS per worker).
 	 */
 	mallopt(M_ARENA_MAX, 1);
 	metrics_open();

@@ -15,7 +15,7 @@
  * changes counter_value's type; on the original's INTEGER column the
  * increment then fails at 2147483647 (PostgreSQL's 22003: no number wraps,
  * and the failed transaction hands none out).  Said so that the operator
- * knows the step to run (README: Coming from the Python service).
+ * knows the step to run (docs/operations.md: Upgrades).
  */
 void
 schema_explain(const char *state, char *why, size_t whylen)
@@ -38,7 +38,7 @@ schema_migrate(int argc, char *argv[])
 		fprintf(stderr, "usage: %s --migrate widen\n"
 		    "  Widens ping_counter.counter_value to BIGINT (sql/widen.sql) with the\n"
 		    "  usual settings: run it as the table's owner once no Python original\n"
-		    "  is left (README: Coming from the Python service).\n", argv[0]);
+		    "  is left (docs/operations.md: Upgrades).\n", argv[0]);
 		return 2;
 	}
 	if (stdio_open() == -1)

@@ -1,6 +1,6 @@
 -- schema.sql: the counter table, as the Python original makes it (columns, defaults).
 -- Each worker runs it on each (re)connect; the database's bootstrap runs it
--- as the table's owner (README: Who owns the table).  It only acts on what
+-- as the table's owner (docs/reliability.md: Who owns the table).  It only acts on what
 -- is missing, so on a ready schema it changes nothing and needs no right
 -- beyond reading the catalogue: a running original's prepared statements
 -- stay valid, and an application role that owns nothing serves.  It never
@@ -30,11 +30,11 @@ BEGIN
         END IF;
         -- Serving needs SELECT and UPDATE: without them each statement
         -- would fail with the server's bare "permission denied"; said
-        -- here, in the one line the worker logs (README: Who owns the table).
+        -- here, in the one line the worker logs (docs/reliability.md: Who owns the table).
         IF cardinality(missing) = 0 AND NOT (has_table_privilege('ping_counter', 'SELECT')
                                               AND has_table_privilege('ping_counter', 'UPDATE')) THEN
             RAISE EXCEPTION 'ping_counter is not ready: role % lacks % on table ping_counter; '
-                'grant it as the table''s owner (README: Who owns the table)',
+                'grant it as the table''s owner (docs/reliability.md: Who owns the table)',
                 current_user, array_to_string(array_remove(ARRAY[
                     CASE WHEN NOT has_table_privilege('ping_counter', 'SELECT') THEN 'SELECT' END,
                     CASE WHEN NOT has_table_privilege('ping_counter', 'UPDATE') THEN 'UPDATE' END], NULL), ' and ')
@@ -69,7 +69,7 @@ BEGIN
             SELECT 0 WHERE NOT EXISTS (SELECT 1 FROM ping_counter);
     EXCEPTION WHEN insufficient_privilege THEN
         RAISE EXCEPTION 'ping_counter is not ready: % missing, and role % may not add it (%); '
-            'run sql/schema.sql as the table''s owner (README: Who owns the table)',
+            'run sql/schema.sql as the table''s owner (docs/reliability.md: Who owns the table)',
             array_to_string(missing, ', '), current_user, SQLERRM
             USING ERRCODE = 'insufficient_privilege';
     END;

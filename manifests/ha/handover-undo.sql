@@ -1,5 +1,5 @@
 -- handover-undo.sql: gives the counter back to the OLD database when the
--- move is abandoned (README: Kubernetes, Moving the counter to CloudNativePG).
+-- move is abandoned (docs/kubernetes.md: Moving the counter to CloudNativePG).
 -- Run on the old database as its superuser, and only once no pod counts on
 -- the new one (the overlay's Rollout undone, the new Cluster deleted):
 --   kubectl exec -i postgres-statefulset-0 -n exercises -- \

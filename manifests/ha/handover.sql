@@ -1,5 +1,5 @@
 -- handover.sql: the write freeze that hands the counter over to another
--- database (README: Kubernetes, Moving the counter to CloudNativePG).
+-- database (docs/kubernetes.md: Moving the counter to CloudNativePG).
 -- Run ONCE on the OLD database, as its superuser, before the new Cluster
 -- imports it:
 --   kubectl exec -i postgres-statefulset-0 -n exercises -- \
