@@ -21,6 +21,9 @@ use Patroni;
 my $ha = Patroni->new(members => 2, sync => 0, max_lag => 64 << 20);
 my $pp = $ha->stack(PING_PONG_DB_STATEMENT_TIMEOUT => 2000);
 ok(PP::wait_until(10, sub { $pp->get('/health/ready')->{status} == 200 }), 'the service is ready on the Patroni leader');
+# Patroni calls a replica running before it streams; the stall below needs
+# the stream there first (under load, it came later than the service was ready).
+ok(PP::wait_until(30, sub { $ha->pg_pids_of($ha->member($ha->leader), 'walsender') }), 'the standby streams from the leader');
 
 my $old = $ha->leader;
 my $r = Faults::under_load($pp, seconds => 90, tail => 3, fault => sub {
