@@ -23,6 +23,10 @@ sub exercise {
 	$pp->request('GET', $pp->auth_url('/health/live'));
 	$pp->request('GET', $pp->log_url('/'));
 	ok(wait_until(5, sub { $pp->log =~ /database: connected to / }), 'the database connection is logged');
+	# log-output's first line comes from its ticker, which looks for nginx's
+	# pid file every 50 ms: the requests above can all be answered before
+	# it looks, and a stop then would leave it no line to write.
+	ok(wait_until(5, sub { $pp->log =~ m{Ping / Pongs: } }), "log-output's count is logged");
 	$pp->stop;
 	is($pp->{last_exit} >> 8, 0, 'stopped with status 0');
 	return grep { /\S/ } split /\n/, $pp->log;
