@@ -42,6 +42,10 @@ sub start {
 		delete $env{AUTH_PROXY_IMDS_ENDPOINT};
 	}
 	$pp->{env} = { %env, %{ $o{env} || {} } };
+	# The fakes live as long as the stack: freed at a block's end while the
+	# stack (torn down at END) still retried, a fake's port could be bound
+	# by the next one, which then counted another stack's token requests.
+	$pp->{companions} = [$aad, $prom];
 	$pp->start;
 	return ($pp, $aad, $prom);
 }

@@ -495,6 +495,7 @@ sub teardown {
 	my ($self) = @_;
 	return if $self->{owner} != $$ || $self->{down}++;
 	$self->stop;
+	$_->stop for @{ delete $self->{companions} || [] };	# fakes it used (AuthStack)
 	# Sanitizer builds (make test SAN=1): any report in a log fails the test.
 	my @reports = grep { /AddressSanitizer|LeakSanitizer|runtime error:/ } split /\n/, $self->log;
 	if (@reports) {
