@@ -29,7 +29,7 @@ my $wrk = fork // die "fork: $!";
 if ($wrk == 0) {
 	open STDOUT, '>', "$file.wrk";
 	open STDERR, '>&', \*STDOUT;
-	exec 'wrk', '-t2', '-c600', '-d20s', '--timeout', '10s', $pp->url('/pingpong');
+	{ exec 'wrk', '-t2', '-c600', '-d20s', '--timeout', '10s', $pp->url('/pingpong') }
 	POSIX::_exit(127);
 }
 END { kill 'KILL', $wrk if $wrk; }
