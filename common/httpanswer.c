@@ -3,7 +3,8 @@
 
 #include "httpanswer.h"
 
-const char *
+/* The reason phrase of an HTTP status these programs send ("OK", ...). */
+static const char *
 http_reason(int status)
 {
 	switch (status) {

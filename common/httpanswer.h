@@ -14,9 +14,6 @@ struct http_header {
 	const char	*name, *value;
 };
 
-/* The reason phrase of an HTTP status these programs send ("OK", ...). */
-const char *http_reason(int status);
-
 /*
  * Writes req's answer: the status with its reason phrase, Content-Type
  * (none when ctype is NULL: an answer without a body), Content-Length,

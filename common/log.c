@@ -262,9 +262,3 @@ log_outage_over(struct log_outage *o)
 	pthread_mutex_unlock(&o->lock);
 	return repeats;
 }
-
-int
-log_outage_on(struct log_outage *o)
-{
-	return __atomic_load_n(&o->failing, __ATOMIC_RELAXED);
-}

@@ -117,8 +117,6 @@ struct log_outage {
 int	log_outage_fail(struct log_outage *o, const char *why);
 /* Ends the outage: the failures not said (>= 0), the caller logs the recovery; -1 when none was going on. */
 long	log_outage_over(struct log_outage *o);
-/* 1 while an outage is going on. */
-int	log_outage_on(struct log_outage *o);
 
 #define log_debug(...)	 do { if (log_enabled(PP_LOG_DEBUG)) log_msg(PP_LOG_DEBUG, __VA_ARGS__); } while (0)
 #define log_info(...)	 log_msg(PP_LOG_INFO, __VA_ARGS__)
