@@ -143,6 +143,48 @@ write_mark(const struct rundir *rd, const char *value, int created)
 	return 0;
 }
 
+/* Whether uid (in group gid) may enter the directory st describes (supplementary groups aside). */
+static int
+enters(const struct stat *st, uid_t uid, gid_t gid)
+{
+	if (st->st_uid == uid)
+		return (st->st_mode & 0100) != 0;
+	if (st->st_gid == gid)
+		return (st->st_mode & 0010) != 0;
+	return (st->st_mode & 0001) != 0;
+}
+
+/*
+ * Run as root: 2 (after one line) when the stack's user cannot enter one
+ * of abs's parents, checked before anything is made.  nginx's workers
+ * reach the sockets through every one of them: a checkout under /root
+ * (mode 0700) would start, and then answer 502 to every request.
+ */
+static int
+refuse_parents(const char *value, const char *abs, uid_t stack_uid, gid_t stack_gid)
+{
+	char buf[PATH_MAX];
+	struct stat st;
+
+	if (geteuid() != 0 || stack_uid == 0)
+		return 0;
+	snprintf(buf, sizeof(buf), "%s", abs);
+	for (char *p = buf + 1; *p != '\0'; p++) {
+		if (*p != '/')
+			continue;
+		*p = '\0';
+		if (stat(buf, &st) == 0 && !enters(&st, stack_uid, stack_gid)) {
+			log_error(NULL, "%s=%s: its parent %s cannot be entered by the stack's user "
+			    "(uid %ld; mode %04o), so nginx could not reach the sockets in it: nothing was "
+			    "changed; run from a directory that user can reach (not under /root)",
+			    setting, value, buf, (long)stack_uid, (unsigned)(st.st_mode & 07777));
+			return 2;
+		}
+		*p = '/';
+	}
+	return 0;
+}
+
 /* A directory the launcher did not make, run as root: 2 (after one line) unless it is root's alone and the stack's user enters it. */
 static int
 refuse_owner(const char *value, const struct stat *st, uid_t stack_uid, gid_t stack_gid)
@@ -157,8 +199,7 @@ refuse_owner(const char *value, const struct stat *st, uid_t stack_uid, gid_t st
 		return 2;
 	}
 	/* The stack's user (nginx's workers) reaches the sockets in it. */
-	if (stack_uid != 0 && (st->st_mode & 0001) == 0 &&
-	    !(st->st_gid == stack_gid && (st->st_mode & 0010) != 0)) {
+	if (stack_uid != 0 && !enters(st, stack_uid, stack_gid)) {
 		log_error(NULL, "%s=%s cannot be entered by the stack's user (uid %ld; mode %04o): nothing was "
 		    "changed in it; give it mode 0711, or give the stack a new path", setting, value,
 		    (long)stack_uid, (unsigned)(st->st_mode & 07777));
@@ -191,7 +232,8 @@ claim_dir(struct rundir *rd, const char *value, uid_t stack_uid, gid_t stack_gid
 	int rc;
 
 	if ((rc = rundir_absolute(value, abs, sizeof(abs))) != 0 ||
-	    (rc = rundir_path_ok(value, abs)) != 0)
+	    (rc = rundir_path_ok(value, abs)) != 0 ||
+	    (rc = refuse_parents(value, abs, stack_uid, stack_gid)) != 0)
 		return rc;
 	if ((rc = make_missing(rd, value, abs)) != 0)
 		return rc;

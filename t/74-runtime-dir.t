@@ -7,7 +7,8 @@
 # stack's leftovers are removed only when they are the stack's own; the
 # default ./var/run works in a checkout whose ./var holds make run's database;
 # a path nginx's config cannot hold, or too long for a socket under it,
-# spelled relative or through a link, is refused before anything is made.
+# spelled relative or through a link, or under a parent nginx's user cannot
+# enter (a checkout under /root), is refused before anything is made.
 use strict;
 use warnings;
 use lib 't/lib';
@@ -119,6 +120,20 @@ like(slurp("$empty/.pingpong-runtime"), qr/found empty/, 'marked as found empty'
 $pp->stop;
 is(sprintf('%o', (stat $empty)[2] & 07777), '755', 'its mode untouched');
 is_deeply([glob("$empty/* $empty/.[!.]*")], [], 'left empty');
+
+# A new path under a parent the stack's user cannot enter (a checkout under
+# /root, mode 0700): nginx would start and answer 502 to every request, so
+# it is refused before anything is made in it.
+my $closed = $pp->dir . '/closed';
+mkdir $closed;
+chmod 0700, $closed;
+my $closed_before = snapshot($closed);
+($rc, $log) = refused_on($pp, "$closed/a/run");
+is($rc, 2, 'a parent the stack\'s user cannot enter: exit 2');
+is(snapshot($closed), $closed_before, 'nothing made under it');
+like((split /\n/, $log)[-1], qr/PING_PONG_RUNTIME_DIR=\Q$closed\E\/a\/run: its parent \Q$closed\E cannot be entered by the stack's user \(uid \d+; mode 0700\)/,
+    'naming the setting and the parent');
+$pp->{env}{PING_PONG_RUNTIME_DIR} = $empty;
 
 # A crashed stack: its leftovers are removed when they are its own ...
 $pp->start;
