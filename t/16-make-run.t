@@ -67,4 +67,19 @@ is($?, 0, 'make reset') or diag $out;
 ok(!-e "$copy/var/pg", 'removes the private database');
 is(run_once(), "pong 0\n", 'and the next run counts from 0');
 
+# A checkout the postgres user cannot enter (under /root, mode 0700): the
+# private database is refused with one line naming the parent, not
+# initdb's bare "Permission denied".
+SKIP: {
+	skip 'as root only (the server then runs as postgres)', 3 if $> != 0;
+	my $closed = "$copy/closed";
+	mkdir $closed;
+	chmod 0700, $closed;
+	$out = qx{$copy/tools/pg start $closed/var/pg 2>&1};
+	is($? >> 8, 1, 'a parent postgres cannot enter: tools/pg exits 1');
+	like($out, qr{^tools/pg: the postgres user cannot enter \Q$closed\E \(mode 700\), a parent of \Q$closed\E/var/pg: }m,
+	    'naming the parent and its mode');
+	ok(!-e "$closed/var/pg/data", 'no cluster made');
+}
+
 done_testing;
