@@ -3,6 +3,8 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <ftw.h>
+#include <grp.h>
+#include <pwd.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -143,13 +145,31 @@ write_mark(const struct rundir *rd, const char *value, int created)
 	return 0;
 }
 
-/* Whether uid (in group gid) may enter the directory st describes (supplementary groups aside). */
+/* Whether uid, whose group is gid, is in group g (its supplementary groups included). */
+static int
+member(gid_t g, uid_t uid, gid_t gid)
+{
+	struct passwd *pw;
+	gid_t groups[64];
+	int n = 64;
+
+	if (g == gid)
+		return 1;
+	if ((pw = getpwuid(uid)) == NULL || getgrouplist(pw->pw_name, gid, groups, &n) == -1)
+		return 0;
+	for (int i = 0; i < n; i++)
+		if (groups[i] == g)
+			return 1;
+	return 0;
+}
+
+/* Whether uid (group gid) may enter the directory st describes: the owner's, group's or others' x bit, as the kernel picks. */
 static int
 enters(const struct stat *st, uid_t uid, gid_t gid)
 {
 	if (st->st_uid == uid)
 		return (st->st_mode & 0100) != 0;
-	if (st->st_gid == gid)
+	if (member(st->st_gid, uid, gid))
 		return (st->st_mode & 0010) != 0;
 	return (st->st_mode & 0001) != 0;
 }
