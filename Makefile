@@ -163,6 +163,13 @@ $(BUILD)/t/gate-check: $(BUILD)/t/c/gate-check.o $(BUILD)/fcgi/leadergate.o \
 	@mkdir -p $(@D)
 	$(CC) $(PP_LDFLAGS) $(LDFLAGS) -o $@ $^
 
+# t/84: the database thread with the database played (t/c/dbthread-check.c).
+$(BUILD)/t/dbthread-check: $(BUILD)/t/c/dbthread-check.o $(BUILD)/fcgi/dbthread.o \
+    $(CONFIG_OBJ) $(BUILD)/common/log.o \
+    $(BUILD)/common/safefile.o $(BUILD)/common/smallfile.o
+	@mkdir -p $(@D)
+	$(CC) $(PP_LDFLAGS) $(LDFLAGS) -o $@ $^
+
 # t/49's fault injection, preloaded into a stack (never part of a program).
 $(BUILD)/t/fault-preload.so: t/c/fault-preload.c
 	@mkdir -p $(@D)
@@ -170,7 +177,7 @@ $(BUILD)/t/fault-preload.so: t/c/fault-preload.c
 	    -o $@ $< -ldl
 
 test: deps
-	@$(MAKE) --no-print-directory all $(BUILD)/t/gate-check $(BUILD)/t/fault-preload.so
+	@$(MAKE) --no-print-directory all $(BUILD)/t/gate-check $(BUILD)/t/dbthread-check $(BUILD)/t/fault-preload.so
 	PP_BUILD=$(BUILD) prove -r -j2 --timer t/
 
 # Throughput and latency against the limits measured in the same run.

@@ -156,13 +156,36 @@ out:
 	return st;
 }
 
+/*
+ * The reads of a batch: connected first, as for the increment, then one
+ * read for those that may still be sent (a reconnect can outlast a
+ * send-by); *value the count.
+ */
+static enum db_status
+read_count(struct job **reads, int64_t *value, char *why, size_t whylen)
+{
+	enum db_status st;
+	int64_t mark, latest;
+
+	if ((st = db_connect(why, whylen)) != DB_OK)
+		return st;
+	if (sift(reads, &latest) == 0)
+		return DB_UNAVAILABLE;
+	mark = guard_next();
+	st = db_read(value, why, whylen);
+	/* A count below what was handed out is the counter going back too. */
+	if (st == DB_OK && guard_check(mark, *value, *value) == -1)
+		st = DB_WENT_BACK;
+	return st;
+}
+
 /* Runs one batch: jobs that can no longer be sent answered, one increment, one read. */
 static void
 run(struct job *batch)
 {
 	struct job *j, *next, *pongs = NULL, *reads = NULL;
 	struct job **pt = &pongs, **rt = &reads;
-	int64_t k = 0, after = 0, mark, latest;
+	int64_t k = 0, after = 0, latest;
 	enum db_status st = DB_UNAVAILABLE;
 	char why[256] = "";
 
@@ -190,13 +213,8 @@ run(struct job *batch)
 	}
 	if (sift(&reads, &latest) > 0) {
 		/* The count just committed is as fresh as a read. */
-		if (k == 0 || st != DB_OK) {
-			mark = guard_next();
-			st = db_read(&after, why, sizeof(why));
-			/* A count below what was handed out is the counter going back too. */
-			if (st == DB_OK && guard_check(mark, after, after) == -1)
-				st = DB_WENT_BACK;
-		}
+		if (k == 0 || st != DB_OK)
+			st = read_count(&reads, &after, why, sizeof(why));
 		answer(reads, st, after, 0, why);
 	}
 }
