@@ -282,12 +282,14 @@ if ($edir && $newrepo) {
 		is($?, 0, "$ecmd runs") or diag $out;
 	} else {
 		# kustomize is not packaged in Debian 12 (kubectl's built-in one
-		# cannot edit): write what kustomize edit set image NAME:TAG writes,
-		# the newTag of the images: entry named NAME.
+		# cannot edit): write what kustomize edit set image NAME:TAG writes
+		# (kustomize/commands/edit/set/setimage.go): the images: entry named
+		# NAME replaced by one with that newTag alone (a newName in it is
+		# dropped: docs/kubernetes.md, Placeholders to replace), sorted by name.
 		my $kf = "$tmp/$edir/kustomization.yaml";
 		my ($k) = LoadFile($kf);
-		my @e = grep { $_->{name} eq $newrepo } @{ $k->{images} || [] };
-		@e ? ($e[0]{newTag} = $newtag) : push(@{ $k->{images} }, { name => $newrepo, newTag => $newtag });
+		$k->{images} = [sort { $a->{name} cmp $b->{name} } (grep { $_->{name} ne $newrepo } @{ $k->{images} || [] }),
+		    { name => $newrepo, newTag => $newtag }];
 		YAML::XS::DumpFile($kf, $k);
 		pass('kustomize is not installed: its edit written as it writes it');
 	}
