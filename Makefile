@@ -130,13 +130,15 @@ run:
 
 # Forgets make run's private database (./var/pg): the count starts again
 # at 0.  Refused while a stack started by make run uses it, whatever its
-# runtime directory (tools/run holds var/pg/stack.lock, shared, for the
-# stack's life); no question asked otherwise.
+# runtime directory (tools/run holds var/pg/stack.lock for the stack's
+# life; make reset holds it while it works, so no make run starts in
+# between); no question asked otherwise.
 reset:
-	@if [ -e var/pg/stack.lock ] && ! flock -n var/pg/stack.lock true; then \
-	    echo "make reset: a stack started by make run uses ./var/pg: stop it first" >&2; exit 1; fi
-	tools/pg stop ./var/pg
-	rm -rf var/pg
+	@[ ! -d var/pg ] || exec 9>>var/pg/stack.lock; \
+	if [ -d var/pg ] && ! flock -n -x 9; then \
+	    echo "make reset: a stack started by make run uses ./var/pg: stop it first" >&2; exit 1; fi; \
+	tools/pg stop ./var/pg 9>&- && rm -rf var/pg && \
+	echo "make reset: ./var/pg removed; the next make run counts from 0"
 
 # The explicit widening step (docs/operations.md, Upgrades) with
 # the usual settings (environment, .env): give it the table owner's

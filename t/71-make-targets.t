@@ -1,7 +1,8 @@
 # make run asks for what running needs and nothing of the tests; make reset
 # is refused while a stack started by make run uses ./var/pg, even one with
 # a runtime directory of its own, and works once it stopped; so is a second
-# make run, which leaves the first one's database alone.
+# make run, which leaves the first one's database alone, also when both
+# start together.
 use strict;
 use warnings;
 use lib 't/lib';
@@ -84,5 +85,44 @@ like($out, qr{ERROR launcher\[\d+\] .*make migrate-widen: make run's database \(
 $out = qx{make -C $copy --no-print-directory reset 2>&1};
 is($?, 0, 'then make reset works') or diag $out;
 ok(!-e "$copy/var/pg", 'and removes the database');
+
+# Two make runs started together on a fresh checkout (no ./var/pg yet):
+# one serves, the other is refused at once, and its exit leaves the
+# first one's database running.  A check and then a lock let both through
+# while the first made its database, and the second's exit stopped it.
+{
+	my (%kid, %port);
+	for my $n (1, 2) {
+		$port{$n} = free_port();
+		my @more = (free_port(), free_port());
+		$kid{$n} = fork // die;
+		next if $kid{$n};
+		setsid();
+		chdir $copy;
+		delete @ENV{grep { /^(PING_PONG_|AUTH_PROXY_|LOG_APP_|AZURE_|PP_CONFIG_)/ } keys %ENV};
+		@ENV{qw(PING_PONG_APP_PORT PING_PONG_LISTEN_ADDRESS AUTH_PROXY_PORT LOG_APP_PORT PING_PONG_RUNTIME_DIR)} =
+		    ($port{$n}, '127.0.0.1', @more, "$copy/together-$n");
+		open STDOUT, '>>', "$copy/together-$n.log";
+		open STDERR, '>&', \*STDOUT;
+		exec "$copy/tools/run" or POSIX::_exit(1);
+	}
+	my %rc;
+	ok(wait_until(60, sub {
+		for my $n (grep { !exists $rc{$_} } 1, 2) {
+			$rc{$n} = $? >> 8 if waitpid($kid{$n}, WNOHANG) == $kid{$n};
+		}
+		keys %rc >= 1 }), 'one of two make runs started together ends');
+	my ($lost) = keys %rc;
+	my $won = $lost == 1 ? 2 : 1;
+	is($rc{$lost}, 1, 'refused: exit 1');
+	like(slurp("$copy/together-$lost.log"), qr{make run: another make run's stack uses \./var/pg: stop it first},
+	    'saying why') or diag slurp("$copy/together-$lost.log");
+	ok(wait_until(40, sub { $ua->get("http://127.0.0.1:$port{$won}/health/ready")->{status} == 200 }), 'the other serves')
+	    or diag slurp("$copy/together-$won.log");
+	is($ua->get("http://127.0.0.1:$port{$won}/pingpong")->{content}, "pong 0\n", 'on its database, still running')
+	    or diag slurp("$copy/together-$won.log");
+	kill 'INT', -$kid{$won};
+	ok(wait_until(30, sub { waitpid($kid{$won}, WNOHANG) == $kid{$won} }), 'and stops');
+}
 
 done_testing;
