@@ -55,6 +55,8 @@ print_derived(FILE *fp)
 {
 	/* make run starts a private database only when no host was given. */
 	fprintf(fp, "cfg_db_host_given=%d\n", config_is_set(S_DB_HOST));
+	/* and listens on loopback only when no address was given. */
+	fprintf(fp, "cfg_listen_given=%d\n", config_is_set(S_LISTEN_ADDRESS));
 	fprintf(fp, "cfg_workers_started=%ld\n", config_workers_started());
 	fprintf(fp, "cfg_fcgi_read_timeout=%ld\n", config_fcgi_read_timeout());
 }
