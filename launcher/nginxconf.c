@@ -196,3 +196,21 @@ nginxconf_healthcheck(const struct stack *st)
 	    keep("%ld /health/live\n", config_int(S_AUTH_PORT)) :
 	    keep("%ld /health/ready\n", config_int(S_LOG_PORT)));
 }
+
+const char *
+nginxconf_taken_port(const char *said, long *port)
+{
+	static const enum setting ports[] = { S_APP_PORT, S_AUTH_PORT, S_LOG_PORT };
+	const char *at = strstr(said, "bind() to "), *end;
+
+	if (at == NULL || strstr(at, "Address already in use") == NULL ||
+	    (end = strstr(at, " failed")) == NULL)
+		return NULL;
+	while (end > at && end[-1] != ':')
+		end--;
+	*port = strtol(end, NULL, 10);
+	for (size_t i = 0; i < sizeof(ports) / sizeof(ports[0]); i++)
+		if (config_int(ports[i]) == *port)
+			return config_env_name(ports[i]);
+	return NULL;
+}

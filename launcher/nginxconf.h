@@ -18,4 +18,11 @@ int	nginxconf_write(const struct stack *);
 /* Writes RUNDIR/healthcheck: the port and path bin/pingpong-healthcheck asks; 0, or -1 after one line. */
 int	nginxconf_healthcheck(const struct stack *);
 
+/*
+ * The setting that moves the port nginx's line said could not be bound
+ * ("bind() to ADDR:PORT failed (98: Address already in use)"), and the
+ * port in *port; NULL when the line is not that.
+ */
+const char *nginxconf_taken_port(const char *said, long *port);
+
 #endif

@@ -17,6 +17,7 @@
 #include "clock.h"
 #include "guardian.h"
 #include "log.h"
+#include "nginxconf.h"
 #include "part.h"
 #include "stopsignals.h"
 #include "supervise.h"
@@ -169,6 +170,20 @@ describe(int status, char *buf, size_t len)
 
 static void begin_stop(int status);
 
+/* For a port nginx could not bind: the setting that moves it, as the end of the failure's line. */
+static const char *
+taken_hint(const struct part *p)
+{
+	static char hint[160];
+	const char *name;
+	long port;
+
+	if ((name = nginxconf_taken_port(p->line.said, &port)) == NULL)
+		return "";
+	snprintf(hint, sizeof(hint), "; port %ld is taken by another program: set %s to a free one", port, name);
+	return hint;
+}
+
 /* Reaps every ended child; a part that ended by itself, or the guardian, stops the stack. */
 static void
 reap(void)
@@ -196,10 +211,10 @@ reap(void)
 		}
 		part_relay(p);
 		describe(status, how, sizeof(how));
-		log_error(NULL, "%s %s %s%s%s%s; stopping the stack", p->name,
+		log_error(NULL, "%s %s %s%s%s%s%s; stopping the stack", p->name,
 		    p->line.ready ? "ended:" : "failed to start:", how,
 		    *p->line.said != '\0' ? " (it said: \"" : "",
-		    p->line.said, *p->line.said != '\0' ? "\")" : "");
+		    p->line.said, *p->line.said != '\0' ? "\")" : "", taken_hint(p));
 		begin_stop(1);
 	}
 }

@@ -50,6 +50,9 @@ sub errors { grep { /ERROR launcher\[/ } split /\n/, $_[0]->log }
 	my @err = errors($pp);
 	is(scalar @err, 1, 'with one error line') or diag $pp->log;
 	like($err[0] // '', qr/nginx failed to start: exited with status 1 \(it said: "bind\(\) to 127.0.0.1:\d+ failed \(98: Address already in use\)"\)/, 'naming nginx and why');
+	my $port = $pp->app_port;
+	like($err[0] // '', qr/; port $port is taken by another program: set PING_PONG_APP_PORT to a free one; stopping the stack$/,
+	    'and the setting that moves the port');
 	like($pp->log, qr/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z CRITICAL nginx\[\d+\] request_id=- bind\(\) to /m,
 	    "nginx's error log, rewritten into the stack's format");
 	unlike($pp->log, qr{^\d{4}/\d\d/\d\d }m, 'no line in nginx\'s own format');
