@@ -123,10 +123,12 @@ $(BUILD)/bench/%/pingpong-worker: $(BUILD)/bench/pingpong-% | $(BUILD)/pingpong-
 # PING_PONG_DB_HOST names a server.
 # It installs what building and running need, nothing of the tests'
 # (t/71 checks the list it asks for).
+# Its own lines stay out of the stack's log: nothing when the build is up
+# to date (make -q), and the exec not echoed.
 run:
 	@tools/deps build run
-	@$(MAKE) --no-print-directory all
-	exec tools/run
+	@$(MAKE) --no-print-directory -q all || $(MAKE) --no-print-directory all
+	@exec tools/run
 
 # Forgets make run's private database (./var/pg): the count starts again
 # at 0.  Refused while a stack started by make run uses it, whatever its
