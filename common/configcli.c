@@ -63,8 +63,10 @@ config_main(int argc, char *argv[], unsigned owners)
 	    strcmp(argv[1], "--check-config") != 0 &&
 	    strcmp(argv[1], "--print-config") != 0)))) {
 		fprintf(stderr, "usage: %s [--check-config | --print-config | --print-config=shell [ROLE]]\n"
-		    "  Runs under spawn-fcgi (the listen socket is fd 0); settings come\n"
-		    "  from the environment and ./.env (docs/configuration.md).\n", name);
+		    "  %s; settings come from the environment and ./.env\n"
+		    "  (docs/configuration.md).\n", name, owners == CF_LAUNCH ?
+		    "The launcher: bin/pingpong [ROLE] starts the stack" :
+		    "Runs under spawn-fcgi (the listen socket is fd 0)");
 		return 2;
 	}
 	/*

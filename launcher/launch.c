@@ -63,14 +63,16 @@ keep(const char *fmt, ...)
 	return own(s);
 }
 
+/* The usage on fp: stdout and 0 when asked for (--help), else stderr and 2. */
 static int
-usage(void)
+usage(FILE *fp)
 {
-	fprintf(stderr, "usage: pingpong [app|authproxy|log-output|all]   (bin/pingpong)\n"
+	fprintf(fp, "usage: pingpong [app|authproxy|log-output|all]   (bin/pingpong)\n"
 	    "       pingpong-supervise [ROLE] | --check-config | --print-config | --print-config=shell [ROLE]\n"
 	    "       pingpong-supervise --with-settings [ROLE] -- COMMAND [ARG...]\n"
-	    "       pingpong-supervise --log LEVEL MESSAGE\n");
-	return 2;
+	    "       pingpong-supervise --log LEVEL MESSAGE\n"
+	    "Settings come from the environment and ./.env (docs/configuration.md).\n");
+	return fp == stdout ? 0 : 2;
 }
 
 /* The role's settings, read once and exported to every part; 0, or the exit status after one line. */
@@ -201,7 +203,9 @@ main(int argc, char *argv[])
 		    (long)getppid(), argv[3]);
 		return 0;
 	}
+	if (argc == 2 && (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0))
+		return usage(stdout);
 	if (argc > 2 || (argc == 2 && argv[1][0] == '-'))
-		return usage();
+		return usage(stderr);
 	return launch(argc == 2 ? argv[1] : NULL);
 }

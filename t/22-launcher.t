@@ -177,4 +177,21 @@ sub errors { grep { /ERROR launcher\[/ } split /\n/, $_[0]->log }
 	$pp->teardown;
 }
 
+# The command line: --help on stdout with status 0; a bad argument, the
+# usage on stderr with status 2; the launcher's settings check never shows
+# the workers' usage (they run under spawn-fcgi, the launcher does not).
+{
+	my $sup = "$PP::ROOT/$PP::BUILD/pingpong-supervise";
+	my $out = qx{PP_LIBEXEC=$PP::ROOT/$PP::BUILD $PP::ROOT/bin/pingpong --help 2>/dev/null};
+	is($?, 0, 'bin/pingpong --help: status 0');
+	like($out, qr/^usage: pingpong \[app\|authproxy\|log-output\|all\]/, 'and the usage on stdout');
+	$out = qx{PP_LIBEXEC=$PP::ROOT/$PP::BUILD $PP::ROOT/bin/pingpong --bogus 2>&1 >/dev/null};
+	is($? >> 8, 2, 'an unknown option: status 2');
+	like($out, qr/^usage: pingpong /, 'and the usage on stderr');
+	$out = qx{$sup --check-config app 2>&1};
+	is($? >> 8, 2, 'pingpong-supervise --check-config with a role: status 2');
+	like($out, qr/The launcher: bin\/pingpong \[ROLE\] starts the stack/, 'the launcher\'s usage');
+	unlike($out, qr/spawn-fcgi/, 'not the workers\'');
+}
+
 done_testing;
