@@ -311,7 +311,7 @@ fcgiserve_run(int nthreads, fcgi_handler handler, fcgi_deferring_handler deferri
 	while (sigwait(&stop, &sig) != 0)
 		;
 	__atomic_store_n(&stopping, 1, __ATOMIC_SEQ_CST);
-	log_debug(NULL, "signal %d: draining", sig);
+	log_debug(NULL, "signal %s: draining", strsignal(sig));
 	wait_inflight(drain_ms);
 	return __atomic_load_n(&failed, __ATOMIC_SEQ_CST);
 }

@@ -162,6 +162,7 @@ $pp->stop;
 my $logs = $pp->log . slurp($pp->pgdir . '/postgres.log');
 like($pp->log, qr/database: /, 'the outage was logged');
 unlike($logs, qr/\Q$secret\E/, 'no password in any log');
+like($pp->log, qr/DEBUG worker\[\d+\] request_id=- signal [A-Z][a-z][\w ]*: draining/, 'the stop\'s signal by its name, not its number');
 
 # Role all wires itself: log-output asks this stack's port unless told otherwise.
 {
