@@ -75,7 +75,7 @@ config_main(int argc, char *argv[], unsigned owners)
 	 * start checks them; a check that passed must not meet a refusal.
 	 */
 	if (shell || (owners == CF_LAUNCH && argc == 2 && strcmp(argv[1], "--check-config") == 0)) {
-		if (config_launch(name, argc == 3 ? argv[2] : NULL) != 0)
+		if (config_launch(owners == CF_LAUNCH ? "launcher" : name, argc == 3 ? argv[2] : NULL) != 0)
 			return 2;
 		owners = config_role_owners(config_str(S_ROLE));
 	} else {
@@ -105,7 +105,8 @@ config_with_settings(int argc, char *argv[])
 		fprintf(stderr, "usage: %s --with-settings [ROLE] -- COMMAND [ARG...]\n", name);
 		return 2;
 	}
-	if (config_launch(name, cmd == 3 ? argv[2] : NULL) != 0)
+	/* Only the launcher's program runs COMMAND: its lines are the launcher's. */
+	if (config_launch("launcher", cmd == 3 ? argv[2] : NULL) != 0)
 		return 2;
 	if (getenv("PP_CONFIG_WARNED") == NULL)
 		config_warn();

@@ -57,6 +57,8 @@ my @lines = split /\n/, slurp("$copy/run.log");
 my @text = grep { /^\S+Z [A-Z]+ (?:launcher|worker)\[\d+\]/ } @lines;
 is_deeply(\@text, [], 'the launcher and the workers write no text line: the format .env first named') or diag explain \@text;
 is(scalar(grep { /unknown setting PING_PONG_DB_PROT/ } @lines), 1, 'a warning said once') or diag slurp("$copy/run.log");
+ok((grep { /unknown setting PING_PONG_DB_PROT/ && /"component":"launcher"/ } @lines), 'by the launcher, the name of its other lines')
+    or diag slurp("$copy/run.log");
 kill 'INT', -$pid;
 ok(wait_until(30, sub { waitpid($pid, WNOHANG) == $pid }), 'make run stops');
 undef $pid;
