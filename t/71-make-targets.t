@@ -17,7 +17,7 @@ is(scalar @recipe, 1, 'make run asks tools/deps once') or diag explain \@recipe;
 my ($sets) = ($recipe[0] // '') =~ m{^tools/deps (.*)$};
 my %asked = map { $_ => 1 } split /\n/, qx{$PP::ROOT/tools/deps --list $sets};
 ok($asked{$_}, "make run installs $_") for qw(gcc libpq-dev nginx spawn-fcgi multiwatch postgresql util-linux);
-my @tests = grep { $asked{$_} } qw(perl procps libyaml-libyaml-perl pgbouncer prometheus patroni python3-etcd
+my @tests = grep { $asked{$_} } qw(perl procps iproute2 libyaml-libyaml-perl pgbouncer prometheus patroni python3-etcd
     etcd-server etcd-client nodejs npm kubernetes-client wrk valgrind clang podman);
 is_deeply(\@tests, [], 'and nothing only the tests, bench or image need');
 
