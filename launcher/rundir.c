@@ -3,8 +3,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <ftw.h>
-#include <grp.h>
-#include <pwd.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -145,66 +143,6 @@ write_mark(const struct rundir *rd, const char *value, int created)
 	return 0;
 }
 
-/* Whether uid, whose group is gid, is in group g (its supplementary groups included). */
-static int
-member(gid_t g, uid_t uid, gid_t gid)
-{
-	struct passwd *pw;
-	gid_t groups[64];
-	int n = 64;
-
-	if (g == gid)
-		return 1;
-	if ((pw = getpwuid(uid)) == NULL || getgrouplist(pw->pw_name, gid, groups, &n) == -1)
-		return 0;
-	for (int i = 0; i < n; i++)
-		if (groups[i] == g)
-			return 1;
-	return 0;
-}
-
-/* Whether uid (group gid) may enter the directory st describes: the owner's, group's or others' x bit, as the kernel picks. */
-static int
-enters(const struct stat *st, uid_t uid, gid_t gid)
-{
-	if (st->st_uid == uid)
-		return (st->st_mode & 0100) != 0;
-	if (member(st->st_gid, uid, gid))
-		return (st->st_mode & 0010) != 0;
-	return (st->st_mode & 0001) != 0;
-}
-
-/*
- * Run as root: 2 (after one line) when the stack's user cannot enter one
- * of abs's parents, checked before anything is made.  nginx's workers
- * reach the sockets through every one of them: a checkout under /root
- * (mode 0700) would start, and then answer 502 to every request.
- */
-static int
-refuse_parents(const char *value, const char *abs, uid_t stack_uid, gid_t stack_gid)
-{
-	char buf[PATH_MAX];
-	struct stat st;
-
-	if (geteuid() != 0 || stack_uid == 0)
-		return 0;
-	snprintf(buf, sizeof(buf), "%s", abs);
-	for (char *p = buf + 1; *p != '\0'; p++) {
-		if (*p != '/')
-			continue;
-		*p = '\0';
-		if (stat(buf, &st) == 0 && !enters(&st, stack_uid, stack_gid)) {
-			log_error(NULL, "%s=%s: its parent %s cannot be entered by the stack's user "
-			    "(uid %ld; mode %04o), so nginx could not reach the sockets in it: nothing was "
-			    "changed; run from a directory that user can reach (not under /root)",
-			    setting, value, buf, (long)stack_uid, (unsigned)(st.st_mode & 07777));
-			return 2;
-		}
-		*p = '/';
-	}
-	return 0;
-}
-
 /* A directory the launcher did not make, run as root: 2 (after one line) unless it is root's alone and the stack's user enters it. */
 static int
 refuse_owner(const char *value, const struct stat *st, uid_t stack_uid, gid_t stack_gid)
@@ -219,7 +157,8 @@ refuse_owner(const char *value, const struct stat *st, uid_t stack_uid, gid_t st
 		return 2;
 	}
 	/* The stack's user (nginx's workers) reaches the sockets in it. */
-	if (stack_uid != 0 && !enters(st, stack_uid, stack_gid)) {
+	if (stack_uid != 0 && (st->st_mode & 0001) == 0 &&
+	    !(st->st_gid == stack_gid && (st->st_mode & 0010) != 0)) {
 		log_error(NULL, "%s=%s cannot be entered by the stack's user (uid %ld; mode %04o): nothing was "
 		    "changed in it; give it mode 0711, or give the stack a new path", setting, value,
 		    (long)stack_uid, (unsigned)(st->st_mode & 07777));
@@ -253,7 +192,7 @@ claim_dir(struct rundir *rd, const char *value, uid_t stack_uid, gid_t stack_gid
 
 	if ((rc = rundir_absolute(value, abs, sizeof(abs))) != 0 ||
 	    (rc = rundir_path_ok(value, abs)) != 0 ||
-	    (rc = refuse_parents(value, abs, stack_uid, stack_gid)) != 0)
+	    (rc = rundir_parents_ok(value, abs, stack_uid, stack_gid)) != 0)
 		return rc;
 	if ((rc = make_missing(rd, value, abs)) != 0)
 		return rc;
@@ -261,7 +200,8 @@ claim_dir(struct rundir *rd, const char *value, uid_t stack_uid, gid_t stack_gid
 		log_error(NULL, "%s=%s: %s", setting, value, strerror(errno));
 		return 1;
 	}
-	if ((rc = rundir_path_ok(value, rd->path)) != 0) {	/* through a link */
+	if ((rc = rundir_path_ok(value, rd->path)) != 0 ||	/* through a link */
+	    (rc = rundir_parents_ok(value, rd->path, stack_uid, stack_gid)) != 0) {
 		if (rd->created)
 			rmdir(rd->path);
 		return rc;

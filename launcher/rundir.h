@@ -41,6 +41,15 @@ int	rundir_absolute(const char *value, char *abs, size_t len);
 /* 0 when nginx's config can hold path and the sockets under it fit; else 2 after one line naming value. */
 int	rundir_path_ok(const char *value, const char *path);
 
+/*
+ * Run as root, with the stack's user (uid, gid) not root: 2 (after one
+ * line) when that user, as the programs run (privdrop.c: gid its only
+ * group), cannot search the directories path is, or will be, made in (its
+ * deepest existing parent, links resolved): nginx's workers and the
+ * programs reach their sockets and files through them.  Else 0.
+ */
+int	rundir_parents_ok(const char *value, const char *path, uid_t uid, gid_t gid);
+
 /* Removes what the stack made in it, its lock and its mark; the directory too if a launcher made it. */
 void	rundir_close(struct rundir *);
 

@@ -131,8 +131,24 @@ my $closed_before = snapshot($closed);
 ($rc, $log) = refused_on($pp, "$closed/a/run");
 is($rc, 2, 'a parent the stack\'s user cannot enter: exit 2');
 is(snapshot($closed), $closed_before, 'nothing made under it');
-like((split /\n/, $log)[-1], qr/PING_PONG_RUNTIME_DIR=\Q$closed\E\/a\/run: its parent \Q$closed\E cannot be entered by the stack's user \(uid \d+; mode 0700\)/,
+like((split /\n/, $log)[-1], qr/PING_PONG_RUNTIME_DIR=\Q$closed\E\/a\/run: \Q$closed\E cannot be entered by the stack's user \(uid \d+; mode 0700\)/,
     'naming the setting and the parent');
+# Through a link to an open directory inside the closed one: the link's
+# own target passes a look at its mode; the directories nginx will use
+# are what is checked.
+mkdir "$closed/open";
+chmod 0755, "$closed/open";
+$closed_before = snapshot($closed);
+symlink("$closed/open", $pp->dir . '/via') or die "symlink: $!";
+($rc, $log) = refused_on($pp, $pp->dir . '/via/run');
+is($rc, 2, 'reached through a link: exit 2');
+like((split /\n/, $log)[-1], qr/PING_PONG_RUNTIME_DIR=\S+\/via\/run: \Q$closed\E cannot be entered by the stack's user/,
+    'naming the parent the link leads to');
+is(snapshot($closed), $closed_before, 'nothing made under it');
+# --check-config refuses what a start refuses.
+my $check = qx{PING_PONG_RUNTIME_DIR=$closed/a/run $PP::ROOT/$PP::BUILD/pingpong-supervise --check-config 2>&1};
+is($? >> 8, 2, '--check-config: the same refusal, exit 2') or diag $check;
+like($check, qr/\Q$closed\E cannot be entered by the stack's user/, 'and the same line');
 $pp->{env}{PING_PONG_RUNTIME_DIR} = $empty;
 
 # A crashed stack: its leftovers are removed when they are its own ...
