@@ -1,4 +1,4 @@
-/* nginxconf.c: nginx's config for the role: the placeholders' values from the settings and the build's limits, the templates rendered and written; the healthcheck's path. */
+/* nginxconf.c: nginx's config for the role: the placeholders' values from the settings and the build's limits, the templates rendered and written; the healthcheck's path; the setting behind a port nginx could not bind. */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -200,8 +200,11 @@ nginxconf_healthcheck(const struct stack *st)
 const char *
 nginxconf_taken_port(const char *said, long *port)
 {
-	static const enum setting ports[] = { S_APP_PORT, S_AUTH_PORT, S_LOG_PORT };
-	const char *at = strstr(said, "bind() to "), *end;
+	/* The ports of the role's listeners only: another role's may hold the same number. */
+	static const struct { enum setting port; const char *roles; } ports[] = {
+		{ S_APP_PORT, "app all" }, { S_AUTH_PORT, "authproxy all" }, { S_LOG_PORT, "log-output all" },
+	};
+	const char *at = strstr(said, "bind() to "), *end, *role = config_str(S_ROLE);
 
 	if (at == NULL || strstr(at, "Address already in use") == NULL ||
 	    (end = strstr(at, " failed")) == NULL)
@@ -210,7 +213,7 @@ nginxconf_taken_port(const char *said, long *port)
 		end--;
 	*port = strtol(end, NULL, 10);
 	for (size_t i = 0; i < sizeof(ports) / sizeof(ports[0]); i++)
-		if (config_int(ports[i]) == *port)
-			return config_env_name(ports[i]);
+		if (strstr(ports[i].roles, role) != NULL && config_int(ports[i].port) == *port)
+			return config_env_name(ports[i].port);
 	return NULL;
 }

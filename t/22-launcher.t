@@ -64,6 +64,21 @@ sub errors { grep { /ERROR launcher\[/ } split /\n/, $_[0]->log }
 	$pp->teardown;
 }
 
+# The role's own setting, when another role's holds the same number.
+{
+	my $pp = PP->new(role => 'authproxy', db => 0, start => 0);
+	$pp->{app_port} = $pp->auth_port;
+	my $busy = IO::Socket::INET->new(Listen => 1, LocalAddr => '127.0.0.1', LocalPort => $pp->auth_port,
+	    ReuseAddr => 1) or die "listen: $!";
+	$pp->start(nowait => 1);
+	is(ended($pp, 30), 1, 'authproxy, its port in use: exit 1');
+	my $port = $pp->auth_port;
+	like((errors($pp))[0] // '', qr/; port $port is taken by another program: set AUTH_PROXY_PORT to a free one;/,
+	    'naming AUTH_PROXY_PORT, not PING_PONG_APP_PORT of the same number') or diag $pp->log;
+	close $busy;
+	$pp->teardown;
+}
+
 # A worker that exits at once: the pool gives up, the stack stops.
 {
 	my $pp = PP->new(role => 'app', db => 0, start => 0);
