@@ -90,7 +90,7 @@ SKIP: {
 	is($? >> 8, 1, 'a parent postgres cannot enter: tools/pg exits 1');
 	like($out, qr{^tools/pg: the postgres user cannot enter \Q$closed\E \(mode 700\), a parent of \Q$closed\E/var/pg: }m,
 	    'naming the parent and its mode');
-	ok(!-e "$closed/var/pg/data", 'no cluster made');
+	ok(!-e "$closed/var", 'nothing made under it');
 }
 
 done_testing;
