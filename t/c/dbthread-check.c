@@ -13,6 +13,10 @@
 #include "sharedfile.h"
 
 /*
+ * Why a C stand-in and not a daemon: the case is a reconnect that ends
+ * after the job's send-by, yet succeeds, a timing no real server stages
+ * on demand; the thread under test is the real fcgi/dbthread.c.
+ *
  * The database, played.  While not connected, the next call that needs
  * the connection first takes connect_ms (db_read connects by itself, as
  * db.c's locked_query does); statements are counted.  Written by main
