@@ -136,8 +136,9 @@ run:
 # life; make reset holds it while it works, so no make run starts in
 # between); no question asked otherwise.
 reset:
-	@[ ! -d var/pg ] || exec 9>>var/pg/stack.lock; \
-	if [ -d var/pg ] && ! flock -n -x 9; then \
+	@if [ ! -d var/pg ]; then echo "make reset: no ./var/pg: nothing to remove"; exit 0; fi; \
+	exec 9>>var/pg/stack.lock; \
+	if ! flock -n -x 9; then \
 	    echo "make reset: a stack started by make run uses ./var/pg: stop it first" >&2; exit 1; fi; \
 	tools/pg stop ./var/pg 9>&- && rm -rf var/pg && \
 	echo "make reset: ./var/pg removed; the next make run counts from 0"
