@@ -9,6 +9,7 @@ use PP qw(slurp);
 
 my $secret = 'pw-' . int(rand 1e9) . '-SECRET';
 my $dir = tempdir('pingpong-cfg-XXXXXX', TMPDIR => 1, CLEANUP => 1);
+chmod 0755, $dir;	# as root, --check-config refuses a ./var/run here nginx's user cannot reach
 
 # Runs the launcher in $dir with %env; returns (exit status, output).
 sub launch {
