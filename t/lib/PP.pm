@@ -110,12 +110,19 @@ sub checkout_copy {
 	return $copy;
 }
 
+# Never the same port twice in one process: the kernel may hand a port
+# just closed out again, and a stack given one port for two listeners is
+# refused (t/07 was, once: "expected a port of its own").
+my %given;
 sub free_port {
-	my $s = IO::Socket::INET->new(Listen => 1, LocalAddr => '127.0.0.1',
-	    LocalPort => 0, Proto => 'tcp', ReuseAddr => 1) or die "free_port: $!";
-	my $port = $s->sockport;
-	close $s;
-	return $port;
+	for (1 .. 50) {
+		my $s = IO::Socket::INET->new(Listen => 1, LocalAddr => '127.0.0.1',
+		    LocalPort => 0, Proto => 'tcp', ReuseAddr => 1) or die "free_port: $!";
+		my $port = $s->sockport;
+		close $s;
+		return $port unless $given{$port}++;
+	}
+	die 'free_port: no port not given before in 50 tries';
 }
 
 # Polls $cond every 50 ms until it is true or $secs (times PP_TIMEOUT_MULT) pass.
