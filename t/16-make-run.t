@@ -9,9 +9,9 @@ use strict;
 use warnings;
 use lib 't/lib';
 use Test::More;
-use POSIX qw(setsid :sys_wait_h);
+use POSIX qw(:sys_wait_h);
 use HTTP::Tiny;
-use PP qw(checkout_copy free_port wait_until);
+use PP qw(checkout_copy free_port wait_until start_make_run);
 
 my $copy = checkout_copy('run');
 my $port = free_port();
@@ -20,17 +20,8 @@ my $ua = HTTP::Tiny->new(timeout => 10);
 # One make run; $during (optional) runs while it serves.
 sub run_once {
 	my ($during) = @_;
-	my $pid = fork // die;
-	if ($pid == 0) {
-		setsid();
-		chdir $copy;
-		delete @ENV{grep { /^(PING_PONG_|AUTH_PROXY_|LOG_APP_|AZURE_|PP_CONFIG_)/ } keys %ENV};
-		@ENV{qw(PING_PONG_APP_PORT AUTH_PROXY_PORT LOG_APP_PORT LOG_APP_PING_PONG_SERVICE_HOST)} =
-		    ($port, free_port(), free_port(), '127.0.0.1');
-		open STDOUT, '>>', "$copy/run.log";
-		open STDERR, '>&', \*STDOUT;
-		exec "$copy/tools/run" or POSIX::_exit(1);
-	}
+	my $pid = start_make_run($copy, { PING_PONG_APP_PORT => $port, AUTH_PROXY_PORT => free_port(),
+	    LOG_APP_PORT => free_port(), LOG_APP_PING_PONG_SERVICE_HOST => '127.0.0.1' }, "$copy/run.log");
 	ok(wait_until(40, sub { $ua->get("http://127.0.0.1:$port/health/ready")->{status} == 200 }), 'make run serves, ready')
 	    or diag PP::slurp("$copy/run.log");
 	my $pong = $ua->get("http://127.0.0.1:$port/pingpong")->{content};

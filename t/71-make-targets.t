@@ -7,9 +7,9 @@ use strict;
 use warnings;
 use lib 't/lib';
 use Test::More;
-use POSIX qw(setsid :sys_wait_h);
+use POSIX qw(:sys_wait_h);
 use HTTP::Tiny;
-use PP qw(checkout_copy free_port wait_until slurp);
+use PP qw(checkout_copy free_port wait_until slurp start_make_run);
 
 # The packages make run asks tools/deps for: its recipe, as make prints it.
 my @recipe = grep { m{^tools/deps } } split /\n/, qx{make -C $PP::ROOT -n --no-print-directory run 2>/dev/null};
@@ -38,17 +38,9 @@ is_deeply(\@tests, [], 'and nothing only the tests, bench or image need');
 my $copy = checkout_copy('reset');
 my $port = free_port();
 my $ua = HTTP::Tiny->new(timeout => 10);
-my $pid = fork // die;
-if ($pid == 0) {
-	setsid();
-	chdir $copy;
-	delete @ENV{grep { /^(PING_PONG_|AUTH_PROXY_|LOG_APP_|AZURE_|PP_CONFIG_)/ } keys %ENV};
-	@ENV{qw(PING_PONG_APP_PORT PING_PONG_LISTEN_ADDRESS AUTH_PROXY_PORT LOG_APP_PORT LOG_APP_PING_PONG_SERVICE_HOST
-	    PING_PONG_RUNTIME_DIR)} = ($port, '127.0.0.1', free_port(), free_port(), '127.0.0.1', "$copy/elsewhere");
-	open STDOUT, '>>', "$copy/run.log";
-	open STDERR, '>&', \*STDOUT;
-	exec "$copy/tools/run" or POSIX::_exit(1);
-}
+my $pid = start_make_run($copy, { PING_PONG_APP_PORT => $port, PING_PONG_LISTEN_ADDRESS => '127.0.0.1',
+    AUTH_PROXY_PORT => free_port(), LOG_APP_PORT => free_port(), LOG_APP_PING_PONG_SERVICE_HOST => '127.0.0.1',
+    PING_PONG_RUNTIME_DIR => "$copy/elsewhere" }, "$copy/run.log");
 ok(wait_until(40, sub { $ua->get("http://127.0.0.1:$port/health/ready")->{status} == 200 }), 'make run serves')
     or diag slurp("$copy/run.log");
 is($ua->get("http://127.0.0.1:$port/pingpong")->{content}, "pong 0\n", 'pong 0');
@@ -93,21 +85,10 @@ ok(!-e "$copy/var/pg", 'and removes the database');
 my %kid;
 END { kill 'INT', -$_ for grep { $_ && kill 0, $_ } values %kid }	# a failed check leaves no stack running
 {
-	my %port;
-	for my $n (1, 2) {
-		$port{$n} = free_port();
-		my @more = (free_port(), free_port());
-		$kid{$n} = fork // die;
-		next if $kid{$n};
-		setsid();
-		chdir $copy;
-		delete @ENV{grep { /^(PING_PONG_|AUTH_PROXY_|LOG_APP_|AZURE_|PP_CONFIG_)/ } keys %ENV};
-		@ENV{qw(PING_PONG_APP_PORT PING_PONG_LISTEN_ADDRESS AUTH_PROXY_PORT LOG_APP_PORT PING_PONG_RUNTIME_DIR)} =
-		    ($port{$n}, '127.0.0.1', @more, "$copy/together-$n");
-		open STDOUT, '>>', "$copy/together-$n.log";
-		open STDERR, '>&', \*STDOUT;
-		exec "$copy/tools/run" or POSIX::_exit(1);
-	}
+	my %port = map { $_ => free_port() } 1, 2;
+	$kid{$_} = start_make_run($copy, { PING_PONG_APP_PORT => $port{$_}, PING_PONG_LISTEN_ADDRESS => '127.0.0.1',
+	    AUTH_PROXY_PORT => free_port(), LOG_APP_PORT => free_port(), PING_PONG_RUNTIME_DIR => "$copy/together-$_" },
+	    "$copy/together-$_.log") for 1, 2;
 	my %rc;
 	ok(wait_until(60, sub {
 		for my $n (grep { !exists $rc{$_} } 1, 2) {

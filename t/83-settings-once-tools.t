@@ -8,9 +8,9 @@ use strict;
 use warnings;
 use lib 't/lib';
 use Test::More;
-use POSIX qw(setsid :sys_wait_h);
+use POSIX qw(:sys_wait_h);
 use HTTP::Tiny;
-use PP qw(checkout_copy free_port wait_until slurp);
+use PP qw(checkout_copy free_port wait_until slurp start_make_run);
 
 my $clean = qr/^(PING_PONG_|AUTH_PROXY_|LOG_APP_|AZURE_|PP_CONFIG_|PP_SETTINGS_)/;
 my $copy = checkout_copy('settings-once');
@@ -35,16 +35,8 @@ print $fh "PING_PONG_DB_HOST=127.0.0.1\nPING_PONG_DB_PORT=" . $db->pg_port . "\n
 close $fh;
 
 my $port = free_port();
-my $pid = fork // die;
-if ($pid == 0) {
-	setsid();
-	chdir $copy;
-	delete @ENV{grep { $_ =~ $clean } keys %ENV};
-	@ENV{qw(PING_PONG_APP_PORT PING_PONG_LISTEN_ADDRESS PING_PONG_DB_PROT PP_LIBEXEC)} = ($port, '127.0.0.1', 5432, $fake);
-	open STDOUT, '>>', "$copy/run.log";
-	open STDERR, '>&', \*STDOUT;
-	exec "$copy/tools/run", 'app' or POSIX::_exit(1);
-}
+my $pid = start_make_run($copy, { PING_PONG_APP_PORT => $port, PING_PONG_LISTEN_ADDRESS => '127.0.0.1',
+    PING_PONG_DB_PROT => 5432, PP_LIBEXEC => $fake }, "$copy/run.log", 'app');
 my $owner = $$;
 END { kill 'INT', -$pid if $$ == $owner && $pid && kill 0, $pid }	# should the test die
 ok(wait_until(40, sub { $ua->get("http://127.0.0.1:$port/health")->{status} == 200 }), 'make run serves')

@@ -18,7 +18,7 @@ use Time::HiRes qw(time sleep);
 use Exporter ();
 
 our @ISA = ('Exporter');
-our @EXPORT_OK = qw(free_port wait_until slurp user_dir checkout_copy);
+our @EXPORT_OK = qw(free_port wait_until slurp user_dir checkout_copy start_make_run);
 
 our $ROOT = abs_path(dirname(__FILE__) . '/../..');
 our $MULT = $ENV{PP_TIMEOUT_MULT} || 1;
@@ -108,6 +108,23 @@ sub checkout_copy {
 	system("cd $ROOT && git ls-files -z | xargs -0 cp --preserve=timestamps --parents -t $copy") == 0 or die 'copy failed';
 	system("mkdir -p $copy/$BUILD && cp -r --preserve=timestamps $ROOT/$BUILD/. $copy/$BUILD/") == 0 or die 'copy of the build failed';
 	return $copy;
+}
+
+# make run's script (tools/run @args) in checkout $copy, in a session of
+# its own (a SIGINT to -$pid is then a terminal's Ctrl-C), with the
+# environment's settings cleared but %$env, its output appended to $log;
+# returns its pid.
+sub start_make_run {
+	my ($copy, $env, $log, @args) = @_;
+	my $pid = fork // die "fork: $!";
+	return $pid if $pid;
+	POSIX::setsid();
+	chdir $copy or POSIX::_exit(1);
+	delete @ENV{grep { /^(PING_PONG_|AUTH_PROXY_|LOG_APP_|AZURE_|PP_CONFIG_|PP_SETTINGS_)/ } keys %ENV};
+	@ENV{keys %$env} = values %$env;
+	open STDOUT, '>>', $log or POSIX::_exit(1);
+	open STDERR, '>&', \*STDOUT;
+	exec "$copy/tools/run", @args or POSIX::_exit(1);
 }
 
 # Never the same port twice in one process: the kernel may hand a port
