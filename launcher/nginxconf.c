@@ -201,10 +201,11 @@ const char *
 nginxconf_taken_port(const char *said, long *port)
 {
 	/* The ports of the role's listeners only: another role's may hold the same number. */
-	static const struct { enum setting port; const char *roles; } ports[] = {
-		{ S_APP_PORT, "app all" }, { S_AUTH_PORT, "authproxy all" }, { S_LOG_PORT, "log-output all" },
+	static const struct { enum setting port; const char *role; } ports[] = {
+		{ S_APP_PORT, "app" }, { S_AUTH_PORT, "authproxy" }, { S_LOG_PORT, "log-output" },
 	};
 	const char *at = strstr(said, "bind() to "), *end, *role = config_str(S_ROLE);
+	int all = strcmp(role, "all") == 0;
 
 	if (at == NULL || strstr(at, "Address already in use") == NULL ||
 	    (end = strstr(at, " failed")) == NULL)
@@ -213,7 +214,7 @@ nginxconf_taken_port(const char *said, long *port)
 		end--;
 	*port = strtol(end, NULL, 10);
 	for (size_t i = 0; i < sizeof(ports) / sizeof(ports[0]); i++)
-		if (strstr(ports[i].roles, role) != NULL && config_int(ports[i].port) == *port)
+		if ((all || strcmp(ports[i].role, role) == 0) && config_int(ports[i].port) == *port)
 			return config_env_name(ports[i].port);
 	return NULL;
 }
