@@ -84,4 +84,24 @@ SKIP: {
 	ok(!-e "$closed/var", 'nothing made under it');
 }
 
+# A private database that cannot start: one line in the stack's format
+# saying why (make run's output may go to a file), not initdb's raw text.
+{
+	system("make -C $copy --no-print-directory -s reset >/dev/null") == 0 or die 'make reset';
+	mkdir "$copy/var";
+	mkdir "$copy/var/pg";
+	open my $f, '>', "$copy/var/pg/data" or die;
+	close $f;
+	my $pid = start_make_run($copy, { PING_PONG_APP_PORT => free_port(), AUTH_PROXY_PORT => free_port(),
+	    LOG_APP_PORT => free_port() }, "$copy/broken.log");
+	ok(wait_until(30, sub { waitpid($pid, WNOHANG) == $pid }), 'a database that cannot start: make run ends');
+	is($? >> 8, 1, 'with status 1');
+	my @lines = grep { /\S/ } split /\n/, PP::slurp("$copy/broken.log");
+	is_deeply([grep { !/^\S+Z [A-Z]+ launcher\[\d+\] request_id=- / } @lines], [], 'every line in the stack\'s format')
+	    or diag explain \@lines;
+	like(PP::slurp("$copy/broken.log"), qr{ERROR launcher\[\d+\] request_id=- make run: the private PostgreSQL did not start: initdb: error: could not access directory "\S+/var/pg/data": Not a directory \(all it said: \./var/pg/start\.log\)},
+	    'one line: initdb\'s error, and where the rest is');
+	unlink "$copy/var/pg/data";
+}
+
 done_testing;
