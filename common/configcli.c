@@ -57,6 +57,7 @@ int
 config_main(int argc, char *argv[], unsigned owners)
 {
 	const char *name = argc > 0 ? program_name(argv[0]) : "pingpong";
+	const char *who = owners == CF_LAUNCH ? "launcher" : name;	/* its lines' component */
 	int shell = argc >= 2 && strcmp(argv[1], "--print-config=shell") == 0;
 
 	if ((shell && argc > 3) || (!shell && (argc > 2 || (argc == 2 &&
@@ -75,14 +76,14 @@ config_main(int argc, char *argv[], unsigned owners)
 	 * start checks them; a check that passed must not meet a refusal.
 	 */
 	if (shell || (owners == CF_LAUNCH && argc == 2 && strcmp(argv[1], "--check-config") == 0)) {
-		if (config_launch(owners == CF_LAUNCH ? "launcher" : name, argc == 3 ? argv[2] : NULL) != 0)
+		if (config_launch(who, argc == 3 ? argv[2] : NULL) != 0)
 			return 2;
 		owners = config_role_owners(config_str(S_ROLE));
 	} else {
-		log_init(name, PP_LOG_INFO, PP_LOG_TEXT);
-		if (load_or_say(name, owners) == -1)
+		log_init(who, PP_LOG_INFO, PP_LOG_TEXT);
+		if (load_or_say(who, owners) == -1)
 			return 2;
-		log_init(name, (enum log_level)config_int(S_LOG_LEVEL),
+		log_init(who, (enum log_level)config_int(S_LOG_LEVEL),
 		    (enum log_format)config_int(S_LOG_FORMAT));
 	}
 	/* The launcher warned once already; its children stay quiet. */

@@ -207,6 +207,11 @@ sub errors { grep { /ERROR launcher\[/ } split /\n/, $_[0]->log }
 	is($? >> 8, 2, 'pingpong-supervise --check-config with a role: status 2');
 	like($out, qr/The launcher: bin\/pingpong \[ROLE\] starts the stack/, 'the launcher\'s usage');
 	unlike($out, qr/spawn-fcgi/, 'not the workers\'');
+	# tools/run's own lines (--log) with a bad setting: the launcher says so, under its own name.
+	$out = qx{PING_PONG_DB_PORT=abc $sup --log INFO hello 2>&1};
+	is($? >> 8, 2, '--log with a bad setting: status 2');
+	like($out, qr/^\S+Z CRITICAL launcher\[\d+\] request_id=- configuration error: PING_PONG_DB_PORT=abc is invalid/,
+	    'one line, as the launcher');
 }
 
 done_testing;
