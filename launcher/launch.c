@@ -147,6 +147,14 @@ launch(const char *role_arg)
 
 	if ((rc = read_settings(role_arg, &st)) != 0 || (rc = stack_user(&st, &pw)) != 0)
 		return rc;
+	/*
+	 * What the launcher inherited beyond stdin, stdout and stderr stays
+	 * its own: make run's lock on ./var/pg (tools/run) is held by the
+	 * launcher for the stack's life, never by nginx or the workers, which
+	 * could release it or outlive it.
+	 */
+	if (close_range(3, ~0U, CLOSE_RANGE_CLOEXEC) == -1)
+		log_warning(NULL, "close_range: %s; the parts inherit the launcher's descriptors", strerror(errno));
 	if ((rc = rundir_open(&rd, config_str(S_RUNTIME_DIR), pw != NULL ? pw->pw_uid : geteuid(),
 	    pw != NULL ? pw->pw_gid : getegid())) != 0)
 		return rc;

@@ -17,7 +17,7 @@ my $copy = checkout_copy('run');
 my $port = free_port();
 my $ua = HTTP::Tiny->new(timeout => 10);
 
-# One make run; $during (optional) runs while it serves.
+# One make run; $during (optional) runs while it serves, given its pid (its session's).
 sub run_once {
 	my ($during) = @_;
 	my $pid = start_make_run($copy, { PING_PONG_APP_PORT => $port, AUTH_PROXY_PORT => free_port(),
@@ -26,7 +26,7 @@ sub run_once {
 	    or diag PP::slurp("$copy/run.log");
 	my $pong = $ua->get("http://127.0.0.1:$port/pingpong")->{content};
 	ok(wait_until(10, sub { PP::slurp("$copy/run.log") =~ m{Ping / Pongs: \d+} }), 'log-output counts this stack\'s pongs (it follows the app port)');
-	$during->() if $during;
+	$during->($pid) if $during;
 	kill 'INT', -$pid;
 	ok(wait_until(30, sub { waitpid($pid, WNOHANG) == $pid }), 'and stops on SIGINT (Ctrl-C)');
 	is($?, 0, 'with exit status 0, not ended by the signal (make then reports no Error 130)');
@@ -56,6 +56,19 @@ is(run_once(sub {
 	    or diag explain \@bound;
 	like(PP::slurp("$copy/run.log"), qr/make run: listening on 127\.0\.0\.1 only \(PING_PONG_LISTEN_ADDRESS=0\.0\.0\.0 serves other machines\)/,
 	    'and says so');
+	# ./var/pg's lock is held by tools/run and the launcher, never by a part
+	# of the stack (nginx or a worker could release it, or outlive them).
+	my (%holds, $parts);
+	for my $proc (glob '/proc/[0-9]*') {
+		my ($sid) = (PP::slurp("$proc/stat") =~ /\) \S+ \d+ \d+ (\d+)/) or next;
+		next unless $sid == $_[0];
+		my $cmd = PP::slurp("$proc/cmdline") =~ s/\0.*//sr;
+		$parts++ if $cmd =~ /nginx|pingpong-(?:worker|authproxy|logoutput)/;
+		$holds{$cmd =~ s{.*/}{}r}++ if grep { (readlink($_) // '') eq "$copy/var/pg/stack.lock" } glob "$proc/fd/*";
+	}
+	ok($parts, 'the stack\'s parts are in the session');
+	is_deeply([sort keys %holds], ['bash', 'pingpong-supervise'], 'the lock: tools/run and the launcher, no part')
+	    or diag explain \%holds;
 }), "pong 0\n", 'first run: pong 0');
 ok(-f "$copy/var/pg/data/PG_VERSION", 'the private cluster lives under ./var/pg');
 # A make run killed with its whole process group (SIGKILL) leaves its
