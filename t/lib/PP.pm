@@ -504,6 +504,20 @@ sub load_finish {
 	return map { [split /\t/, $_, 2] } split /\n/, slurp($l->{file});
 }
 
+# From load results during a stop: the failures that are not at the door.
+# A graceful stop still fails some requests before they reach a worker:
+# refused once the listeners close; reset when the kernel drops the
+# connections still queued, before or after the client wrote; closed when
+# nginx closes a connection it accepted but has not read a request from
+# (HTTP::Tiny retries a GET once, and a second such connection is its
+# error).  What is left, a hang or a timeout, is a defect; a request cut
+# off after a worker counted it shows in the counter instead (the tests
+# compare it with the 200s).
+sub cut_off {
+	my ($class, @res) = @_;
+	return grep { $_->[0] == 599 && $_->[1] !~ /Could not connect|Connection refused|Connection reset by peer|Unexpected end of stream|Socket closed by remote server/ } @res;
+}
+
 # From load results: the N of every 200 "pong N", and how many were not 200.
 sub pongs {
 	my ($class, @res) = @_;
