@@ -203,6 +203,7 @@ like($pp->log, qr/DEBUG worker\[\d+\] request_id=- signal [A-Z][a-z][\w ]*: drai
 	local $ENV{AUTH_PROXY_PORT} = 3301;
 	$said = qx{cd $dir && $PP::ROOT/$PP::BUILD/pingpong-supervise --check-config 2>&1};
 	is($? >> 8, 0, 'one port each: exit 0') or diag $said;
+	is($said, '', 'and silent, as docs/configuration.md says');
 }
 
 # .env with Windows line endings (CRLF) reads like LF: every line is taken,
