@@ -54,7 +54,7 @@ my (%set, @objs);
 for my $f (@files) {
 	for my $o (YAML::XS::LoadFile($f)) {
 		next unless ref $o eq 'HASH' && $o->{kind} && $o->{kind} ne 'Kustomization';
-		my $s = $f =~ m{/manifests/ping-pong/} ? 'ping-pong' : 'shared-volume';
+		my $s = $f =~ m{/manifests/(?:ping-pong|pgbouncer)/} ? 'ping-pong' : 'shared-volume';
 		$o->{_file} = $f;
 		push @{ $set{$s} }, $o;
 		push @objs, $o;
@@ -248,7 +248,7 @@ for my $d (qw(manifests manifests/ping-pong)) {
 	is($img[0]{newTag}, $version, "$d: its newTag is $version") if @img;
 	ok(!grep({ $_->{newName} } @img), "$d: and no newName (the repository stays ours)");
 }
-for my $d (sort keys %rendered) {
+for my $d (grep { !m{pgbouncer$} } sort keys %rendered) {	# PgBouncer runs its own image
 	my @c = grep { $_->{image} =~ /ping-pong-app/ } map { containers($_) } pod_templates(@{ $rendered{$d} });
 	ok(@c, "$d renders our containers");
 	is_deeply([grep { $_->{image} ne "$image:$version" } @c], [], "$d: every one runs $image:$version");
@@ -293,7 +293,7 @@ if ($edir && $newrepo) {
 		YAML::XS::DumpFile($kf, $k);
 		pass('kustomize is not installed: its edit written as it writes it');
 	}
-	for my $d (grep { $_ eq $edir || m{^manifests/ha} } sort keys %rendered) {
+	for my $d (grep { ($_ eq $edir || m{^manifests/ha}) && !m{pgbouncer$} } sort keys %rendered) {
 		my $out = qx{kubectl kustomize $tmp/$d 2>&1};
 		is($?, 0, "after the edit $d still builds") or diag $out;
 		my @c = grep { $_->{image} =~ /ping-pong-app/ } map { containers($_) } pod_templates(grep { ref $_ eq 'HASH' } YAML::XS::Load($out));
@@ -439,8 +439,10 @@ for my $c (map { containers($_) } grep { $_->{_file} !~ m{/postgres-|/ha/} } pod
 
 # PgBouncer starts on a read-only root: its own command (never the image's
 # entrypoint script), every path its ini names under a mount, no unix
-# socket, 2 replicas and a PDB. t/67 runs it.
-my ($pgb) = grep { $_->{kind} eq 'Deployment' && $_->{metadata}{name} eq 'pgbouncer' } @objs;
+# socket, 2 replicas and a PDB. t/67 runs it. Its ConfigMap is generated
+# (manifests/pgbouncer/kustomization.yaml), so it is read from the build.
+my @pgb_built = @{ $rendered{'manifests/pgbouncer'} || [] };
+my ($pgb) = grep { $_->{kind} eq 'Deployment' && $_->{metadata}{name} eq 'pgbouncer' } @pgb_built;
 my ($pc) = @{ $pgb->{spec}{template}{spec}{containers} };
 ok($pc->{command} && $pc->{command}[0] =~ m{^/.*/pgbouncer$}, 'PgBouncer: an explicit command: running pgbouncer itself');
 ok(!$pc->{args}, 'and no args: (the command line is whole)');
@@ -452,11 +454,16 @@ my ($ini_path) = grep { m{^/} } @{ $pc->{command} }[1 .. $#{ $pc->{command} }];
 ok($ini_path && under_mount($ini_path), "its ini ($ini_path) is under a mount");
 my ($cfgvol) = grep { my $v = $_; grep { $_->{name} eq $v->{name} && index($ini_path, "$_->{mountPath}/") == 0 } @{ $pc->{volumeMounts} } }
     @{ $pgb->{spec}{template}{spec}{volumes} };
-my ($cm) = grep { $_->{kind} eq 'ConfigMap' && $_->{metadata}{name} eq ($cfgvol->{configMap}{name} // '') } @objs;
+my ($cm) = grep { $_->{kind} eq 'ConfigMap' && $_->{metadata}{name} eq ($cfgvol->{configMap}{name} // '') } @pgb_built;
 (my $ini_key = $ini_path) =~ s{.*/}{};
+(my $ini_dir = $ini_path) =~ s{/[^/]*$}{};
 my $ini = $cm && $cm->{data}{$ini_key};
 ok($ini, "the ini is the ConfigMap $cfgvol->{configMap}{name}'s $ini_key");
-my %ini = map { /^\s*(\w+)\s*=\s*(.*?)\s*$/ ? ($1 => $2) : () } split /\n/, $ini // '';
+my @included = map { [$_, $cm->{data}{ s{^\Q$ini_dir\E/}{}r }] } ($ini // '') =~ /^%include\s+(\S+)/mg;
+ok(@included, 'it includes the database it pools onto: ' . join(' ', map { $_->[0] } @included));
+ok(defined $_->[1], "$_->[0]: a key of the same ConfigMap") for @included;
+my %ini = map { /^\s*(\w+)\s*=\s*(.*?)\s*$/ ? ($1 => $2) : () } split /\n/, join "\n", $ini // '', map { $_->[1] // '' } @included;
+like($ini{pingpong} // '', qr/^host=postgres-svc port=5432 dbname=pingpong$/, 'onto the single PostgreSQL (manifests/ha/pgbouncer: t/21)');
 ok(exists $ini{unix_socket_dir} && $ini{unix_socket_dir} eq '', 'unix_socket_dir = (empty: no socket on the read-only root)');
 my @paths = grep { $ini{$_} =~ m{^/} } sort keys %ini;
 ok(@paths, 'the ini names paths: ' . join(' ', @paths));

@@ -64,6 +64,28 @@ is_deeply($vol->{secret}, { secretName => $login, items => [{ key => 'password',
     'with its password, mounted where PING_PONG_DB_PASSWORD_FILE points');
 like($env{PING_PONG_DB_PASSWORD_FILE}{value}, qr{/DB_PASSWORD$}, 'PING_PONG_DB_PASSWORD_FILE reads that file');
 
+# PgBouncer under manifests/ha pools onto the primary: manifests/ha/pgbouncer
+# is manifests/pgbouncer with databases.ini alone replaced, and the new
+# ConfigMap name rolls PgBouncer's pods onto it (it reads its ini at start).
+my @pgb_ha = grep { ref $_ eq 'HASH' } YAML::XS::Load(scalar qx{kubectl kustomize $root/manifests/ha/pgbouncer 2>&1});
+my @pgb_base = grep { ref $_ eq 'HASH' } YAML::XS::Load(scalar qx{kubectl kustomize $root/manifests/pgbouncer 2>&1});
+my ($pgb_cm) = grep { $_->{kind} eq 'ConfigMap' } @pgb_ha;
+my ($pgb_cm_base) = grep { $_->{kind} eq 'ConfigMap' } @pgb_base;
+my ($pgb_dep) = grep { $_->{kind} eq 'Deployment' } @pgb_ha;
+like($pgb_cm->{data}{'databases.ini'} // '', qr/^pingpong = host=\Q$name\E-rw port=5432 dbname=\Q$cl->{spec}{bootstrap}{initdb}{database}\E$/m,
+    "manifests/ha/pgbouncer: PgBouncer pools onto $name-rw");
+like($pgb_cm->{data}{'pgbouncer.ini'} // '', qr{^%include /etc/pgbouncer/databases\.ini$}m, 'which its ini includes');
+is(join(' ', map { $_->{configMap} ? $_->{configMap}{name} : () } @{ $pgb_dep->{spec}{template}{spec}{volumes} }), $pgb_cm->{metadata}{name},
+    'the Deployment mounts that ConfigMap');
+isnt($pgb_cm->{metadata}{name}, $pgb_cm_base->{metadata}{name}, 'under another name than manifests/pgbouncer\'s: its pods roll');
+sub without_db { my $o = YAML::XS::Load(YAML::XS::Dump($_[0])); my $cm = $_[1]{metadata}{name};
+	delete $o->{data}{'databases.ini'} if $o->{kind} eq 'ConfigMap';
+	YAML::XS::Dump($o) =~ s/\Q$cm\E/CONFIG/gr }
+is_deeply([map { without_db($_, $pgb_cm) } @pgb_ha], [map { without_db($_, $pgb_cm_base) } @pgb_base],
+    'and nothing else differs');
+my @pgb_res = do { my $t = File::Temp->new(SUFFIX => '.yaml'); print $t YAML::XS::Dump(@pgb_ha); close $t; validate("$t") };
+ok(@pgb_res && !grep({ !$_->{ok} } @pgb_res), scalar(@pgb_res) . ' objects of manifests/ha/pgbouncer validate') or diag explain \@pgb_res;
+
 # No fork of the counter: the cluster is a copy of the single PostgreSQL,
 # and the app serves only on a database holding the freeze's mark.
 is($env{PING_PONG_DB_REQUIRE_HANDOVER}{value}, 'on', 'the overlay sets PING_PONG_DB_REQUIRE_HANDOVER=on');
@@ -128,7 +150,7 @@ ok($sched && $sched->{spec}{cluster}{name} eq $name && $sched->{spec}{method} eq
 # PodSecurity "restricted": the namespace enforces it, so every pod must meet it.
 my ($ns) = grep { $_->{kind} eq 'Namespace' } @objs;
 is($ns->{metadata}{labels}{'pod-security.kubernetes.io/enforce'}, 'restricted', 'the namespace enforces PodSecurity restricted');
-my @pods = grep { $_->{spec}{template}{spec} } @objs, map { YAML::XS::LoadFile("$root/manifests/ping-pong/$_") } qw(pgbouncer.yaml migrate-widen-job.yaml);
+my @pods = grep { $_->{spec}{template}{spec} } @objs, @pgb_ha, YAML::XS::LoadFile("$root/manifests/ping-pong/migrate-widen-job.yaml");
 for my $w (@pods) {
 	my $ps = $w->{spec}{template}{spec};
 	my $psc = $ps->{securityContext} || {};

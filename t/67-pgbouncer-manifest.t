@@ -1,5 +1,5 @@
-# PgBouncer as manifests/ping-pong/pgbouncer.yaml runs it: Debian's
-# pgbouncer with the Deployment's command line and the ConfigMap's ini,
+# PgBouncer as manifests/pgbouncer builds it: Debian's pgbouncer with the
+# Deployment's command line and the generated ConfigMap's ini files,
 # the mounts as read-only directories (the Secret's userlist made here),
 # the whole root read-only (a private mount namespace, as the container's
 # readOnlyRootFilesystem), as a non-root user; a real stack counts through
@@ -29,7 +29,7 @@ ok(-x $bin, "Debian's PgBouncer is installed (tools/deps)") or BAIL_OUT("no $bin
 my ($have) = qx{$bin -V} =~ /PgBouncer (\d+\.\d+)/;
 ok($have, "PgBouncer $have");
 
-my @docs = grep { ref $_ eq 'HASH' } YAML::XS::LoadFile("$root/manifests/ping-pong/pgbouncer.yaml");
+my @docs = grep { ref $_ eq 'HASH' } YAML::XS::Load(scalar qx{kubectl kustomize $root/manifests/pgbouncer});
 my ($dep) = grep { $_->{kind} eq 'Deployment' } @docs;
 my $spec = $dep->{spec}{template}{spec};
 my ($c) = @{ $spec->{containers} };
@@ -47,16 +47,16 @@ my $fake = "$tmp/root";
 my $password = join '', map { ('a' .. 'z', 0 .. 9)[rand 36] } 1 .. 24;
 my %vol = map { $_->{name} => $_ } @{ $spec->{volumes} };
 my @mounts = map { $_->{mountPath} } @{ $c->{volumeMounts} };
-my ($ini_text, $ini_key);
+my %ini;	# the mounted path of each ini file => its text
 for my $m (@{ $c->{volumeMounts} }) {
 	my $v = $vol{ $m->{name} } or BAIL_OUT("volume $m->{name} is not declared");
 	my $dir = "$fake$m->{mountPath}";
 	make_path($dir);
 	if (my $cm = $v->{configMap}) {
 		my ($obj) = grep { $_->{kind} eq 'ConfigMap' && $_->{metadata}{name} eq $cm->{name} } @docs;
-		ok($obj, "$m->{mountPath}: ConfigMap $cm->{name}, in the same file");
+		ok($obj, "$m->{mountPath}: ConfigMap $cm->{name}, in the same build");
 		for my $k (sort keys %{ $obj->{data} }) {
-			($ini_key, $ini_text) = ("$m->{mountPath}/$k", $obj->{data}{$k}) if $k =~ /\.ini$/;
+			$ini{"$m->{mountPath}/$k"} = $obj->{data}{$k} if $k =~ /\.ini$/;
 			write_file("$dir/$k", $obj->{data}{$k});
 		}
 	} elsif (my $sec = $v->{secret}) {
@@ -70,7 +70,11 @@ for my $m (@{ $c->{volumeMounts} }) {
 		fail("$m->{mountPath}: a volume this test knows (configMap or secret)");
 	}
 }
-ok($ini_text, "the ini: $ini_key");
+my ($ini_key) = grep { /\.ini$/ } @cmd[1 .. $#cmd];
+ok($ini_key && $ini{$ini_key}, "the ini the command line names is mounted: " . ($ini_key // '(none)'));
+my $ini_text = $ini{$ini_key // ''} // '';
+my @included = $ini_text =~ /^%include\s+(\S+)/mg;
+ok(@included && !grep({ !$ini{$_} } @included), 'and each file it includes: ' . join(' ', @included));
 
 sub write_file {
 	my ($path, $text) = @_;
@@ -91,7 +95,10 @@ sub ini_for_here {
 	my (@out, @changed);
 	for my $line (split /\n/, $text) {
 		my $was = $line;
-		if ($line =~ /^\s*(\w+)\s*=\s*(.*?)\s*$/) {
+		if ($line =~ m{^%include\s+(/\S+)$}) {
+			ok(under_mount($1), "%include $1 is under a mount") if !$o{quiet};
+			$line = "%include $fake$1";
+		} elsif ($line =~ /^\s*(\w+)\s*=\s*(.*?)\s*$/) {
 			my ($k, $v) = ($1, $2);
 			if ($k eq 'listen_addr') { $line = "listen_addr = 127.0.0.1" }
 			elsif ($k eq 'listen_port') { $line = "listen_port = $port" }
@@ -147,10 +154,12 @@ sub stop_bouncer {
 	wait_until(10, sub { waitpid($pid, WNOHANG) != 0 }) or kill 'KILL', -$pid, $pid;
 }
 
-my ($ini, $changed) = ini_for_here($ini_text);
-note("the ini, changed for here: $_") for @$changed;
 chmod 0755, $fake;
-write_file("$fake$ini_key", $ini);
+for my $path (sort keys %ini) {
+	my ($ini, $changed) = ini_for_here($ini{$path});
+	note("$path, changed for here: $_") for @$changed;
+	write_file("$fake$path", $ini);
+}
 my ($pid, $log, $up) = start_bouncer('manifest');
 ok($up, 'PgBouncer starts as the manifest says and listens') or diag slurp($log);
 like(slurp($log), qr/listening on 127\.0\.0\.1:$port/, 'on the TCP port');
@@ -177,7 +186,7 @@ is($db->counter, 20, 'and nothing more was counted');
 
 # The harness' root is really read-only: the same ini without
 # unix_socket_dir = makes PgBouncer try its default, /tmp, and fail there.
-($ini) = ini_for_here($ini_text, drop => qr/^\s*unix_socket_dir\s*=/, quiet => 1);
+my ($ini) = ini_for_here($ini_text, drop => qr/^\s*unix_socket_dir\s*=/, quiet => 1);
 system('chmod', '-R', 'u+w', $fake);
 write_file("$fake$ini_key", $ini);
 my ($pid2, $log2) = start_bouncer('control');

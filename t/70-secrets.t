@@ -17,8 +17,8 @@ use PP qw(slurp);
 
 my $root = $PP::ROOT;
 sub build { grep { ref $_ eq 'HASH' } YAML::XS::Load(scalar qx{kubectl kustomize $root/manifests/$_[0] 2>&1}) }
-my @objs = (build('ping-pong'), build('ha'), YAML::XS::LoadFile("$root/manifests/ping-pong/pgbouncer.yaml"));
-ok(@objs > 20, scalar(@objs) . ' objects from manifests/ping-pong, manifests/ha and pgbouncer.yaml');
+my @objs = (build('ping-pong'), build('ha'), build('pgbouncer'), build('ha/pgbouncer'));
+ok(@objs > 20, scalar(@objs) . ' objects from manifests/ping-pong, manifests/ha and both PgBouncers');
 
 # What the manifests need: Secret name => { key => where }.
 my %need;
