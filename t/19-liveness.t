@@ -13,8 +13,7 @@ use Faults;
 my $pp = PP->new(role => 'app', env => { PING_PONG_WORKERS => 1, PING_PONG_THREADS => 1,
     PING_PONG_DB_STATEMENT_TIMEOUT => 3000 });
 my $r = Faults::under_load($pp, clients => 8, seconds => 5, fault => sub {
-	my @pg = Faults::pg_pids($pp);
-	kill 'STOP', @pg;
+	my @pg = Faults::freeze_pg($pp);
 	sleep 1;	# the 8 clients' pongs now wait on the frozen database
 	for my $path ('/health', '/metrics', '/health') {
 		my $t0 = time;

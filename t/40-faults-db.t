@@ -17,8 +17,7 @@ for my $name ('postgres SIGKILL', 'postgres fast shutdown', 'postgres immediate 
 # Frozen: every PostgreSQL process stopped for 10 s. Requests must fail
 # within connect (2 s) + statement (2 s here) timeouts, not pile up.
 my $r = Faults::under_load($pp, seconds => 14, fault => sub {
-	my @pids = Faults::pg_pids($pp);
-	kill 'STOP', @pids;
+	my @pids = Faults::freeze_pg($pp);
 	sleep 10;
 	kill 'CONT', @pids;
 });

@@ -134,12 +134,13 @@ sub pg_unread {
 # database, 3 s at most after it was sent; the pids are taken before.  The
 # database is frozen for one part at a time: log-output's request leaves a
 # worker waiting on it, and under load that worker's own deadline (its 503)
-# could come before the worker part's kill.
-my @pg = Faults::pg_pids($pp);
+# could come before the worker part's kill.  Each freeze lists the cluster
+# anew (Faults::freeze_pg): that worker may since have reconnected, to a
+# backend an earlier list lacks, which answered /pings while "frozen".
 for my $part (sort keys %port) {
 	my $path = $part eq 'worker' ? '/pings' : '/';
 	my @p = @{ $pids{$part}->() };
-	kill 'STOP', @pg;
+	my @pg = Faults::freeze_pg($pp);
 	my $before = pg_unread();
 	my $reached;
 	my $r = PP::raw_http($port{$part}, "GET $path HTTP/1.1\r\n$end", 30, sub {

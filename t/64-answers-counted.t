@@ -99,8 +99,7 @@ rename "$sock.away", $sock or die "rename: $!";
 ok(serving(), 'serving again');
 
 # A worker killed holding the request: nginx's 502.
-my @pg = Faults::pg_pids($pp);
-kill 'STOP', @pg;
+my @pg = Faults::freeze_pg($pp);
 is(req('/pings', undef, 30, sub { sleep 1; kill 'KILL', @{ $pp->worker_pids } })->{status}, 502,
     'a worker killed holding the request: nginx\'s 502');
 kill 'CONT', @pg;

@@ -130,6 +130,22 @@ sub pg_pids {
 	return @all;
 }
 
+# Freezes the PostgreSQL cluster: SIGSTOP to the postmaster and each child,
+# listed again until none is new.  A list taken once misses a backend
+# forked since (a worker that reconnected after its statement timed out),
+# which would go on answering while the test counts on a frozen database.
+# Returns the pids stopped, for kill 'CONT'.
+sub freeze_pg {
+	my ($pp) = @_;
+	my %stopped;
+	for (1 .. 10) {
+		my @new = grep { !$stopped{$_} } pg_pids($pp) or last;
+		kill 'STOP', @new;
+		$stopped{$_} = 1 for @new;
+	}
+	return keys %stopped;
+}
+
 # The scenarios, by name: each a sub taking $pp and causing then ending a fault.
 our %SCENARIO = (
 	'postgres SIGKILL' => sub {
