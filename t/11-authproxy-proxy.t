@@ -44,7 +44,7 @@ for my $code (401, 403) {
 	is($r->{status}, $code, "upstream $code passed through");
 	like($r->{content}, qr/fake upstream refusal/, "with the upstream's body");
 }
-ok(wait_until(2, sub { $pp->log =~ /upstream refused the token: 401 .*Monitoring Data Reader/ }), 'an upstream 401 is logged clearly');
+ok(wait_until(5, sub { $pp->log =~ /upstream refused the token: 401 .*Monitoring Data Reader/ }), 'an upstream 401 is logged clearly');
 
 # Upstream hang -> 504; down -> 502.
 $prom->set_prom('hang');

@@ -34,7 +34,9 @@ use AuthStack;
 	ok(wait_until(5, sub { $pp->auth_get('/health')->{status} == 200 }), 'first token (6 s)');
 	$aad->set_token('status 500');
 	my $t_fail = time;
-	ok(wait_until(3, sub { $pp->auth_get('/api/v1/query?query=up')->{status} == 200 && grep { $_->{t} > $t_fail } $aad->requests('aad') }),
+	# The refresh comes 3 s after the token was obtained, which may have
+	# been just before $t_fail; the old token serves until 6 s.
+	ok(wait_until(5, sub { $pp->auth_get('/api/v1/query?query=up')->{status} == 200 && grep { $_->{t} > $t_fail } $aad->requests('aad') }),
 	    'a refresh failed and the old token still serves');
 	ok(wait_until(8, sub { $pp->auth_get('/api/v1/query?query=up')->{status} == 503 }), 'once it expires: 503');
 	my $r = $pp->auth_get('/api/v1/query?query=up');
@@ -75,8 +77,11 @@ use AuthStack;
 	my ($pp, $aad, $prom) = AuthStack::start(token_mode => 'status 400');
 	ok(wait_until(3, sub { $pp->auth_get('/health')->{content} =~ /invalid_client AADSTS7000215/ }), '400: /health names the error and AADSTS code');
 	sleep 1;
-	my @asked = $aad->requests('aad');
-	is(scalar @asked, 1, 'and it was not retried within the backoff maximum');
+	# A second try is legitimate once the backoff maximum (2 s) has passed
+	# since the first, which a slow start may have made before the probe.
+	my @t = map { $_->{t} } $aad->requests('aad');
+	ok(@t == 1 || (@t == 2 && $t[1] - $t[0] >= 1.9), 'and it was not retried within the backoff maximum')
+	    or diag explain \@t;
 }
 
 done_testing;

@@ -95,7 +95,7 @@ $ap->auth_get('/api/v1/query?query=up') for 1 .. 3;
 $prom->set_prom('status 403');
 $ap->auth_get('/api/v1/query?query=up');
 my $am;
-ok(wait_until(3, sub { ($am) = PromText::parse($ap->auth_get('/metrics')->{content}); ($am->{'pingpong_authproxy_upstream_requests_total{code="403"}'} // 0) == 1 }),
+ok(wait_until(5, sub { ($am) = PromText::parse($ap->auth_get('/metrics')->{content}); ($am->{'pingpong_authproxy_upstream_requests_total{code="403"}'} // 0) == 1 }),
     'upstream requests counted by status') or diag explain $am;
 my ($a2) = scrape($ap, $ap->auth_url('/metrics'));
 is($a2->{'pingpong_authproxy_upstream_requests_total{code="200"}'}, 3, '3 upstream 200s');

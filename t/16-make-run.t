@@ -14,12 +14,13 @@ use HTTP::Tiny;
 use PP qw(checkout_copy free_port wait_until start_make_run);
 
 my $copy = checkout_copy('run');
-my $port = free_port();
+my $port;	# the app's port of the current run
 my $ua = HTTP::Tiny->new(timeout => 10);
 
 # One make run; $during (optional) runs while it serves, given its pid (its session's).
 sub run_once {
 	my ($during) = @_;
+	$port = free_port();	# a fresh one each run: the last may be a client's source port now
 	my $pid = start_make_run($copy, { PING_PONG_APP_PORT => $port, AUTH_PROXY_PORT => free_port(),
 	    LOG_APP_PORT => free_port(), LOG_APP_PING_PONG_SERVICE_HOST => '127.0.0.1' }, "$copy/run.log");
 	ok(wait_until(40, sub { $ua->get("http://127.0.0.1:$port/health/ready")->{status} == 200 }), 'make run serves, ready')

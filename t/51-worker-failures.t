@@ -33,6 +33,7 @@ SKIP: {
 	unlink "$faults/malloc";
 	$r = $pp->get('/metrics');
 	ok($r->{status} == 200 && $r->{content} =~ /^pingpong_requests_total/m, 'memory back: the metrics again');
+	wait_until(5, sub { $pp->log =~ m{/metrics: no memory} });	# relayed by the launcher
 	is(scalar(grep { m{/metrics: no memory} } split /\n/, $pp->log), 1, 'the failure logged once');
 }
 
@@ -41,6 +42,7 @@ touch('epoll');
 $pp->get('/health');	# a thread wakes, answers, and meets the failing epoll_wait
 ok(wait_until(10, sub { my ($now) = @{ $pp->worker_pids }; $now && $now != $before }),
     'the worker whose epoll_wait failed was replaced');
+wait_until(5, sub { $pp->log =~ /epoll_wait: Bad file descriptor; stopping this process/ });
 is(scalar(grep { /epoll_wait: Bad file descriptor; stopping this process/ } split /\n/, $pp->log), 1,
     'one line says why');
 ok(wait_until(10, sub { $pp->get('/pingpong')->{status} == 200 }), 'the fresh worker serves');

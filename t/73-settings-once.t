@@ -35,7 +35,7 @@ for my $round (1, 2) {
 	like($env, qr/(?:^|\0)PING_PONG_LOG_FORMAT=json\0/, "round $round: with the first log format");
 	my @text = grep { /^\S+Z [A-Z]+ worker\[$new\]/ } split /\n/, $pp->log;
 	is_deeply(\@text, [], "round $round: it writes no text line") or diag explain \@text;
-	ok(scalar(grep { /"component":"worker","pid":$new\b/ } split /\n/, $pp->log), "round $round: its lines are JSON")
+	ok(wait_until(5, sub { $pp->log =~ /"component":"worker","pid":$new\b/ }), "round $round: its lines are JSON")
 	    or diag $pp->log;
 	rename $pp->dir . '/.env', $pp->dir . '/moved.env' if $round == 1;	# round 2: no .env at all
 }

@@ -82,6 +82,7 @@ sub mode {
 sub requests {
 	my ($self, $kind) = @_;
 	open my $fh, '<', "$self->{dir}/requests.log" or return ();
+	flock $fh, 1;	# shared: record() writes a long line in several writes, under its lock
 	my @r = map { decode_json($_) } <$fh>;
 	return $kind ? grep { $_->{kind} eq $kind } @r : @r;
 }
