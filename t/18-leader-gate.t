@@ -50,7 +50,10 @@ cmp_ok($waited // 0, '>=', 250, "the holder, wanting it back at once, waited for
 sub lock_waits {
 	my ($group) = @_;
 	my $pp = PP->new(role => 'app', env => { PING_PONG_WORKERS => 2, PING_PONG_GROUP_INCREMENTS => $group });
-	$pp->load(clients => 4, requests => 20);	# both workers connected
+	# Both workers connected (each connects at its first job).
+	PP::wait_until(20, sub { $pp->load(clients => 8, requests => 10);
+		$pp->psql(q{SELECT count(*) FROM pg_stat_activity WHERE application_name = 'pingpong'}) == 2 })
+	    or Test::More::diag('not both workers connected');
 	my $sample = q{SELECT count(*) FROM pg_stat_activity WHERE application_name = 'pingpong' AND wait_event_type = 'Lock';
 	    SELECT pg_stat_clear_snapshot(), pg_sleep(0.05);};
 	my @counts;

@@ -28,6 +28,26 @@ msleep(long ms)
 }
 
 /* A child that takes the gate, says so on the pipe, holds it hold_ms, then does what end says. */
+/*
+ * Whether the parent sleeps in the kernel on a lock (its wchan names a
+ * futex or an rt_mutex, as a priority-inheritance lock waits): "turns"
+ * leaves only then, or a parent scheduled late would find the gate free.
+ */
+static int
+parent_waits(void)
+{
+	char path[64], wchan[64] = "";
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%ld/wchan", (long)getppid());
+	if ((f = fopen(path, "r")) == NULL)
+		return 0;
+	if (fgets(wchan, sizeof(wchan), f) == NULL)
+		wchan[0] = '\0';
+	fclose(f);
+	return strstr(wchan, "futex") != NULL || strstr(wchan, "rt_mutex") != NULL;
+}
+
 static pid_t
 holder(long hold_ms, const char *end)
 {
@@ -43,6 +63,9 @@ holder(long hold_ms, const char *end)
 			_exit(3);
 		(void)!write(p[1], "x", 1);
 		msleep(hold_ms);
+		if (strcmp(end, "again") == 0)	/* up to 5 s for the parent to queue */
+			for (int i = 0; i < 5000 && !parent_waits(); i++)
+				msleep(1);
 		if (strcmp(end, "die") == 0)
 			kill(getpid(), SIGKILL);
 		leadergate_leave();
