@@ -78,9 +78,15 @@ like($pgb_cm->{data}{'pgbouncer.ini'} // '', qr{^%include /etc/pgbouncer/databas
 is(join(' ', map { $_->{configMap} ? $_->{configMap}{name} : () } @{ $pgb_dep->{spec}{template}{spec}{volumes} }), $pgb_cm->{metadata}{name},
     'the Deployment mounts that ConfigMap');
 isnt($pgb_cm->{metadata}{name}, $pgb_cm_base->{metadata}{name}, 'under another name than manifests/pgbouncer\'s: its pods roll');
-sub without_db { my $o = YAML::XS::Load(YAML::XS::Dump($_[0])); my $cm = $_[1]{metadata}{name};
+# An object of a PgBouncer build as YAML, without databases.ini and with
+# its ConfigMap's name (given) as CONFIG.
+sub without_db {
+	my ($obj, $cm) = @_;
+	my $o = YAML::XS::Load(YAML::XS::Dump($obj));
 	delete $o->{data}{'databases.ini'} if $o->{kind} eq 'ConfigMap';
-	YAML::XS::Dump($o) =~ s/\Q$cm\E/CONFIG/gr }
+	my $name = $cm->{metadata}{name};
+	return YAML::XS::Dump($o) =~ s/\Q$name\E/CONFIG/gr;
+}
 is_deeply([map { without_db($_, $pgb_cm) } @pgb_ha], [map { without_db($_, $pgb_cm_base) } @pgb_base],
     'and nothing else differs');
 my @pgb_res = do { my $t = File::Temp->new(SUFFIX => '.yaml'); print $t YAML::XS::Dump(@pgb_ha); close $t; validate("$t") };

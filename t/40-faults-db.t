@@ -19,8 +19,7 @@ for my $name ('postgres SIGKILL', 'postgres fast shutdown', 'postgres immediate 
 # the leader gate's patience (1 s, fcgi/leadergate.c), the statement timeout
 # (2 s here), the wait for the cancel's answer (PP_DB_CANCEL_WAIT_MS, which a
 # stopped server never gives), and 1 s for nginx and the client.
-my %limits = map { /^(\w+)=(\d+)$/ ? ($1, $2) : () } split /\n/, PP::slurp("$PP::ROOT/$PP::BUILD/pp_limits.env");
-my $slowest = 1 + 2 + $limits{PP_DB_CANCEL_WAIT_MS} / 1000 + 1;
+my $slowest = 1 + 2 + PP::limit('PP_DB_CANCEL_WAIT_MS') / 1000 + 1;
 my $r = Faults::under_load($pp, seconds => 14, fault => sub {
 	my @pids = Faults::freeze_pg($pp);
 	sleep 10;

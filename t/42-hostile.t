@@ -62,7 +62,7 @@ my $t0 = time;
 my $ok = 0;
 $ok += alive() for 1 .. 20;
 is($ok, 20, 'with 20 slow clients stalled mid-header, pongs go on');
-ok(time - $t0 < 5 * $PP::MULT, 'and fast (a worker held by them would wait out client_header_timeout, 10 s)');
+ok(time - $t0 < 5 * $PP::MULT, 'and fast (a FastCGI worker held by them would wait out nginx\'s client_header_timeout, 10 s)');
 close $_ for @slow;
 
 # 1,000 concurrent idle connections.

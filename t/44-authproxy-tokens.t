@@ -12,8 +12,7 @@ use Time::Local qw(timegm);
 use PP qw(wait_until slurp);
 use AuthStack;
 
-my %limits = map { /^(\w+)=(\d+)$/ ? ($1, $2) : () } split /\n/, slurp("$PP::ROOT/$PP::BUILD/pp_limits.env");
-my $max = $limits{PP_TOKEN_MAX} // 16384;
+my $max = PP::limit('PP_TOKEN_MAX');
 is($max, 16384, 'PP_TOKEN_MAX is 16 KiB');
 
 sub helper_pid { $_[0]->pids_of('pingpong-authproxy')->[0] }

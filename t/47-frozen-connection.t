@@ -68,7 +68,7 @@ sleep 0.5;
 my $t0 = time;
 ok($pp->stop, 'the launcher stopped');
 my $took = time - $t0;
-my $bound = $deadline + 1 + 2;	# + the wait for a cancel's answer (PP_DB_CANCEL_WAIT_MS), + 2 s
+my $bound = $deadline + PP::limit('PP_DB_CANCEL_WAIT_MS') / 1000 + 2;	# + the wait for a cancel's answer, + 2 s
 cmp_ok($took, '<=', $bound * $PP::MULT, sprintf('the stop took %.2f s, within connect + statement timeouts + cancel wait + 2 s (%d s)', $took, $bound));
 is_deeply($pp->{leftover}, [], 'and left nothing behind');
 waitpid($kid, 0);

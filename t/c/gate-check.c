@@ -27,7 +27,6 @@ msleep(long ms)
 	nanosleep(&ts, NULL);
 }
 
-/* A child that takes the gate, says so on the pipe, holds it hold_ms, then does what end says. */
 /*
  * Whether the parent sleeps in the kernel on a lock (its wchan names a
  * futex or an rt_mutex, as a priority-inheritance lock waits): "turns"
@@ -48,6 +47,7 @@ parent_waits(void)
 	return strstr(wchan, "futex") != NULL || strstr(wchan, "rt_mutex") != NULL;
 }
 
+/* A child that takes the gate, says so on the pipe, holds it hold_ms, then does what end says. */
 static pid_t
 holder(long hold_ms, const char *end)
 {
@@ -63,9 +63,14 @@ holder(long hold_ms, const char *end)
 			_exit(3);
 		(void)!write(p[1], "x", 1);
 		msleep(hold_ms);
-		if (strcmp(end, "again") == 0)	/* up to 5 s for the parent to queue */
-			for (int i = 0; i < 5000 && !parent_waits(); i++)
+		if (strcmp(end, "again") == 0) {	/* up to 5 s for the parent to queue */
+			int i;
+
+			for (i = 0; i < 5000 && !parent_waits(); i++)
 				msleep(1);
+			if (i == 5000)
+				printf("note: the parent was never seen waiting (wchan unreadable?)\n");
+		}
 		if (strcmp(end, "die") == 0)
 			kill(getpid(), SIGKILL);
 		leadergate_leave();

@@ -154,6 +154,15 @@ sub wait_until {
 	return $cond->();
 }
 
+# A limit of common/pp_limits.h, by name (PP_DB_CANCEL_WAIT_MS, ...), as
+# the build wrote them to pp_limits.env.
+my %LIMITS;
+sub limit {
+	my ($name) = @_;
+	%LIMITS = map { /^(\w+)=(\d+)$/ ? ($1, $2) : () } split /\n/, slurp("$ROOT/$BUILD/pp_limits.env") unless %LIMITS;
+	return $LIMITS{$name} // die "no limit $name in pp_limits.env";
+}
+
 # A directory the stack's programs may write, such as a shared volume's
 # parent: started as root they run as PING_PONG_USER (www-data here).
 sub user_dir {
@@ -515,7 +524,7 @@ sub load_finish {
 # compare it with the 200s).
 sub cut_off {
 	my ($class, @res) = @_;
-	return grep { $_->[0] == 599 && $_->[1] !~ /Could not connect|Connection refused|Connection reset by peer|Unexpected end of stream|Socket closed by remote server/ } @res;
+	return grep { $_->[0] == 599 && $_->[1] !~ /Could not connect|Connection refused|Connection reset by peer|Unexpected end of stream while looking for line|Socket closed by remote server/ } @res;
 }
 
 # From load results: the N of every 200 "pong N", and how many were not 200.
