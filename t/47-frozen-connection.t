@@ -25,10 +25,9 @@ my $proxy = FreezeProxy->new(dir => $pp->dir, to => $pp->pg_port);
     PING_PONG_DB_STATEMENT_TIMEOUT => $statement_ms);
 $pp->start;
 
-my $backends = sub { $pp->psql(q{SELECT count(*) FROM pg_stat_activity WHERE application_name = 'pingpong'}) };
 # Enough at once that nginx keeps FastCGI connections to both workers (a
 # worker connects at its first job: the load goes on until both have).
-ok(wait_until(10, sub { $pp->load(clients => 16, requests => 5); $backends->() == 2 }), 'both workers connected through the proxy');
+ok($pp->workers_connected(2), 'both workers connected through the proxy');
 
 # Freeze: every schema sent from now on; one worker's backend goes, so
 # that worker reconnects, and each of its reconnects freezes.

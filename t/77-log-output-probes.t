@@ -88,11 +88,10 @@ for my $path ('/health', '/metrics', '/health') {
 }
 my ($first_open) = slurp($events) =~ /^open (\S+)/m;
 my $call_end = $first_open + PP::limit('PP_LOG_UPSTREAM_MS') / 1000;
-for (@answered) {
-	my ($path, $start, $end) = @$_;
-	ok($start > $call_end - 0.5 || $end < $call_end,
-	    sprintf("%s: answered before the upstream call's timeout (%.2f s before it)", $path, $call_end - $end));
-}
+my @judged = grep { $_->[1] <= $call_end - 0.5 } @answered;
+ok(@judged, scalar(@judged) . ' of the probes started while the upstream call was frozen');
+ok($_->[2] < $call_end, sprintf("%s: answered before the upstream call's timeout (%.2f s before it)", $_->[0], $call_end - $_->[2]))
+    for @judged;
 my ($first_closed) = slurp($events) =~ /^closed (\S+)/m;
 my $open = grep { !defined $first_closed || $_ < $first_closed } slurp($events) =~ /^open (\S+)/mg;
 cmp_ok($open, '<=', 1, "one upstream call for the 30 waiting requests until it timed out (saw $open)");

@@ -17,8 +17,7 @@ use PP qw(wait_until);
 my $pp = PP->new(env => { PING_PONG_WORKERS => 2, PING_PONG_DB_CONNECT_TIMEOUT => 2,
     PING_PONG_DB_STATEMENT_TIMEOUT => 3000, PING_PONG_DB_RETRY_INTERVAL => 3000 });
 my $backends = q{SELECT string_agg(pid::text, ',' ORDER BY pid) FROM pg_stat_activity WHERE application_name = 'pingpong'};
-ok(wait_until(20, sub { $pp->load(clients => 8, requests => 10); my $b = $pp->psql($backends); ($b =~ tr/,//) == 1 }),
-    'both workers are connected') or diag $pp->psql($backends);
+ok($pp->workers_connected(2), 'both workers are connected') or diag $pp->psql($backends);
 my $before = $pp->psql($backends);
 my $counter0 = $pp->counter;
 

@@ -12,7 +12,7 @@ use POSIX qw(:sys_wait_h);
 use HTTP::Tiny;
 use PP qw(checkout_copy free_port wait_until slurp start_make_run);
 
-my $clean = qr/^(PING_PONG_|AUTH_PROXY_|LOG_APP_|AZURE_|PP_CONFIG_|PP_SETTINGS_)/;
+my $clean = $PP::SETTINGS_ENV;
 my $copy = checkout_copy('settings-once');
 my $db = PP->new(start => 0, pg_tcp => 1);	# a database of its own: make run starts no private one
 my $ua = HTTP::Tiny->new(timeout => 10);

@@ -20,8 +20,8 @@ my %got = map { /^(.+?): status (\d+), n (-?\d+), statements (\d+)$/ ? ($1 => [$
 is_deeply($got{'read in time'}, [0, 7, 1], 'a read in time: sent, the count answered');
 is_deeply($got{'pong in time'}, [0, 100, 1], 'a pong in time: sent, its number answered');
 is($got{'read late after a slow connect'}[2], 0, 'a read whose send-by passed while connecting: no statement sent');
-isnt($got{'read late after a slow connect'}[0], 0, 'and it is answered as unavailable');
+ok(($got{'read late after a slow connect'}[0] // 0) != 0, 'and it is answered as unavailable');
 is($got{'pong late after a slow connect'}[2], 0, 'a pong whose send-by passed while connecting: no statement sent');
-isnt($got{'pong late after a slow connect'}[0], 0, 'and it is answered as unavailable');
+ok(($got{'pong late after a slow connect'}[0] // 0) != 0, 'and it is answered as unavailable');
 
 done_testing;

@@ -23,6 +23,8 @@ our @EXPORT_OK = qw(free_port wait_until slurp user_dir checkout_copy start_make
 our $ROOT = abs_path(dirname(__FILE__) . '/../..');
 our $MULT = $ENV{PP_TIMEOUT_MULT} || 1;
 our $BUILD = $ENV{PP_BUILD} || 'build';
+# The names of the settings' variables, cleared for a run that must see only its own.
+our $SETTINGS_ENV = qr/^(PING_PONG_|AUTH_PROXY_|LOG_APP_|AZURE_|PP_CONFIG_|PP_SETTINGS_)/;
 my @LIVE;	# every stack made, torn down at END
 my $http = HTTP::Tiny->new(timeout => 15 * $MULT, keep_alive => 0);
 
@@ -120,7 +122,7 @@ sub start_make_run {
 	return $pid if $pid;
 	POSIX::setsid();
 	chdir $copy or POSIX::_exit(1);
-	delete @ENV{grep { /^(PING_PONG_|AUTH_PROXY_|LOG_APP_|AZURE_|PP_CONFIG_|PP_SETTINGS_)/ } keys %ENV};
+	delete @ENV{grep { $_ =~ $SETTINGS_ENV } keys %ENV};
 	@ENV{keys %$env} = values %$env;
 	open STDOUT, '>>', $log or POSIX::_exit(1);
 	open STDERR, '>&', \*STDOUT;
@@ -152,6 +154,15 @@ sub wait_until {
 		sleep 0.05;
 	}
 	return $cond->();
+}
+
+# Loads the stack (a few requests at a time) until $n workers hold a
+# database connection: a worker connects at its first job, and one that
+# got none yet has none.  True once they do, within 20 s.
+sub workers_connected {
+	my ($self, $n) = @_;
+	return wait_until(20, sub { $self->load(clients => 8, requests => 10);
+		$self->psql(q{SELECT count(*) FROM pg_stat_activity WHERE application_name = 'pingpong'}) == $n });
 }
 
 # A limit of common/pp_limits.h, by name (PP_DB_CANCEL_WAIT_MS, ...), as
